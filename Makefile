@@ -1,0 +1,36 @@
+# company-risk — `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test lint benchmark clean-data
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the locked dependencies
+
+run: $(STAMP) ## From a fresh clone: install, then `dvc repro` the default synthetic world end to end
+	$(BIN)/dvc repro
+
+test: $(STAMP) ## Install if needed, then run the whole test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## ruff check
+	$(BIN)/ruff check src tests benchmarks
+
+benchmark: $(STAMP) ## Estonia-scale benchmarks (minutes); figures go to reports/benchmarks.json
+	$(BIN)/python benchmarks/run_all.py
+
+clean-data: ## Remove generated data, models, MLflow store (keeps the code)
+	rm -rf data models mlflow.db mlartifacts

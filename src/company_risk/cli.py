@@ -1,0 +1,212 @@
+"""`company-risk`: one Typer app, one subcommand per stage of the data flow.
+
+The commands are thin: they read `params.yaml` into typed config, resolve paths (options default
+to the config's paths, so any of them can be overridden from the shell), call the stage's pure
+functions, and do the reading and writing. The clock is read only here (`daily`, default dates).
+Heavy libraries are imported inside the commands so `company-risk --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from company_risk import stagelog
+from company_risk.config import ConfigError, Params, ProjectPaths, load_params
+
+app = typer.Typer(
+    name="company-risk",
+    help="Predict which Estonian companies default in the next 12 months.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class Context:
+    """What every command needs: the project's paths and its parameters."""
+
+    def __init__(self, root: Path, params_file: Path | None):
+        self.paths = ProjectPaths(root.resolve())
+        self.params_file = params_file or self.paths.params
+        self._params: Params | None = None
+
+    @property
+    def params(self) -> Params:
+        if self._params is None:
+            self._params = load_params(self.params_file)
+        return self._params
+
+
+_ctx: Context | None = None
+
+
+def ctx() -> Context:
+    assert _ctx is not None, "the app callback sets the context"
+    return _ctx
+
+
+@app.callback()
+def main(
+    project_dir: Annotated[
+        Path, typer.Option(help="Project root (holds params.yaml, data/, models/, reports/).")
+    ] = Path("."),
+    params_file: Annotated[
+        Path | None, typer.Option("--params", help="Parameters file (default: params.yaml).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    global _ctx
+    stagelog.configure(verbose)
+    _ctx = Context(project_dir, params_file)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+def _parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise _fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+# ----------------------------------------------------------------------------------- synth
+@app.command()
+def synth(
+    out: Annotated[Path | None, typer.Option(help="Where dated drops go (default data/raw).")] = None,
+    truth: Annotated[Path | None, typer.Option(help="Where the world's truth goes.")] = None,
+    n_companies: Annotated[int | None, typer.Option(help="Companies ever born.")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    start: Annotated[str | None, typer.Option(help="First monthly drop, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last monthly drop, YYYY-MM-DD.")] = None,
+    report: Annotated[Path | None, typer.Option(help="World statistics JSON.")] = None,
+) -> None:
+    """Simulate the embedded synthetic register and write it as dated drops of the real files."""
+    import dataclasses
+
+    from company_risk.atomic import write_json
+    from company_risk.synth.drops import write_drops
+    from company_risk.synth.simulate import simulate
+    from company_risk.synth.truth import world_stats, write_truth
+
+    c = ctx()
+    try:
+        cfg = c.params.synth
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+    overrides = {
+        "n_companies": n_companies,
+        "seed": seed,
+        "start": _parse_date(start, "--start"),
+        "end": _parse_date(end, "--end"),
+    }
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    out = out or c.paths.raw
+    truth = truth or c.paths.truth
+    report = report or c.paths.reports / "world.json"
+    with stagelog.stage("synth") as log:
+        log.info("simulating %d companies, %s .. %s, seed %d", cfg.n_companies, cfg.start, cfg.end, cfg.seed)
+        world = simulate(cfg)
+        drops = write_drops(world, out)
+        log.info("wrote %d drops to %s", len(drops), stagelog.describe(out))
+        write_truth(world, truth)
+        log.info("wrote truth to %s", stagelog.describe(truth))
+        stats = world_stats(world)
+        write_json(stats, report)
+        log.info("wrote %s", report)
+    for key, value in stats.items():
+        typer.echo(f"{key}: {value}")
+
+
+# ---------------------------------------------------------------------------------- ingest
+@app.command()
+def ingest(
+    raw: Annotated[Path | None, typer.Option(help="Dated drops (default data/raw).")] = None,
+    out: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
+    until: Annotated[str | None, typer.Option(help="Apply drops dated <= this date only.")] = None,
+) -> None:
+    """Parse and validate every new drop and update the history tables."""
+    from company_risk.ingest import IngestError, ingest_drops
+
+    c = ctx()
+    raw = raw or c.paths.raw
+    out = out or c.paths.interim
+    with stagelog.stage("ingest") as log:
+        try:
+            result = ingest_drops(raw, out, c.params.ingest, until=_parse_date(until, "--until"))
+        except (IngestError, ConfigError) as exc:
+            raise _fail(str(exc)) from exc
+        log.info("read %s; applied %d new drop(s), %d already applied", raw, len(result.applied), len(result.skipped))
+        log.info("wrote %s", stagelog.describe(out))
+
+
+# -------------------------------------------------------------------------------- features
+@app.command()
+def features(
+    interim: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default data/processed).")] = None,
+    date: Annotated[str | None, typer.Option(help="One snapshot date (scoring mode, no label).")] = None,
+    catalogue: Annotated[Path | None, typer.Option(help="Feature catalogue markdown.")] = None,
+) -> None:
+    """Point-in-time features and 12-month labels at each snapshot date."""
+    from company_risk.atomic import write_parquet, write_text
+    from company_risk.features import FeatureError
+    from company_risk.features.build import build_features, training_snapshot_dates
+    from company_risk.features.catalogue import catalogue_markdown
+    from company_risk.features.tables import load_interim
+
+    c = ctx()
+    interim = interim or c.paths.interim
+    out = out or c.paths.processed
+    catalogue = catalogue or c.paths.reports / "feature_catalogue.md"
+    snapshot = _parse_date(date, "--date")
+    with stagelog.stage("features") as log:
+        try:
+            tables = load_interim(interim)
+            log.info("read %s", stagelog.describe(interim))
+            dates = [snapshot] if snapshot else training_snapshot_dates(tables, c.params.features)
+            table = build_features(tables, dates, c.params.features, with_label=snapshot is None)
+        except (FeatureError, ConfigError) as exc:
+            raise _fail(str(exc)) from exc
+        target = write_parquet(table, out / "features.parquet")
+        log.info("wrote %s: %d rows, %d snapshots", stagelog.describe(target), len(table), len(dates))
+        write_text(catalogue_markdown(), catalogue)
+        log.info("wrote %s", catalogue)
+
+
+# ----------------------------------------------------------------------------------- train
+@app.command()
+def train(
+    features_path: Annotated[Path | None, typer.Option("--features", help="features.parquet.")] = None,
+    truth: Annotated[Path | None, typer.Option(help="The world's truth, for the oracle gap.")] = None,
+) -> None:
+    """Train the model x feature-set grid, track it in MLflow, and update challenger/champion."""
+    from company_risk.train.run import TrainError, run_training
+
+    c = ctx()
+    features_path = features_path or c.paths.processed / "features.parquet"
+    truth = truth or c.paths.truth
+    with stagelog.stage("train"):
+        try:
+            run_training(
+                features_path=features_path,
+                truth_dir=truth if truth.exists() else None,
+                params=c.params,
+                params_file=c.params_file,
+                paths=c.paths,
+                tracking_uri=c.paths.tracking_uri(os.environ),
+            )
+        except (TrainError, ConfigError) as exc:
+            raise _fail(str(exc)) from exc
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,273 @@
+"""Typed configuration: `params.yaml` is read once, at the CLI edge, into these dataclasses.
+
+Configuration flows one way (params.yaml -> these objects -> pure functions), so a function's
+behaviour is fully determined by its arguments. Unknown keys are an error rather than silently
+ignored: a typo in `dvc exp run -S` must not train the wrong experiment.
+
+The project root is resolved once, from the working directory (or the CLI's `--project-dir`),
+never from this file's location, so the same code works from a clone, an installed wheel or a
+`dvc exp run --temp` workspace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """params.yaml is missing, malformed, or has a key or value the code does not understand."""
+
+
+# --------------------------------------------------------------------------------------- synth
+@dataclass(frozen=True)
+class SynthConfig:
+    """The embedded synthetic world. Rates live in `rates`; see company_risk.synth.world."""
+
+    seed: int = 20240601
+    n_companies: int = 4000
+    start: dt.date = dt.date(2015, 1, 1)
+    end: dt.date = dt.date(2025, 10, 1)
+    daily_tail_days: int = 14
+    rates: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    fail_on_unknown_status: bool = True
+
+
+# ------------------------------------------------------------------------------------ features
+@dataclass(frozen=True)
+class GraphConfig:
+    memory_years: int = 5
+    closeness: bool = True
+    max_component_for_closeness: int = 2000
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    first_snapshot: dt.date = dt.date(2016, 1, 1)
+    snapshot_every: str = "quarterly"
+    horizon_months: int = 12
+    graph: GraphConfig = field(default_factory=GraphConfig)
+
+
+# -------------------------------------------------------------------------------- split/models
+@dataclass(frozen=True)
+class SplitConfig:
+    train_until: dt.date = dt.date(2021, 12, 31)
+    gap_months: int = 12
+    validation_until: dt.date = dt.date(2023, 6, 30)
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """Per-model sections are free-form dicts (`enabled` plus the model's own settings), so a
+    data scientist can add a hyperparameter in params.yaml without a code change here."""
+
+    seed: int = 7
+    feature_sets: tuple[str, ...] = ("graph", "tax", "descriptive", "all")
+    search_iterations: int = 4
+    decision_tree: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
+    random_forest: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
+    mlp: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
+    svm: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
+    naive_bayes: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
+    xgboost: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
+    logistic_regression: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
+
+    MODEL_NAMES: typing.ClassVar[tuple[str, ...]] = (
+        "decision_tree",
+        "random_forest",
+        "mlp",
+        "svm",
+        "naive_bayes",
+        "xgboost",
+        "logistic_regression",
+    )
+
+    def enabled_models(self) -> dict[str, dict[str, Any]]:
+        """Model name -> its settings (without `enabled`), in the fixed comparison order."""
+        out = {}
+        for name in self.MODEL_NAMES:
+            settings = dict(getattr(self, name))
+            if settings.pop("enabled", True):
+                out[name] = settings
+        return out
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    metric: str = "roc_auc"
+    min_improvement: float = 0.002
+
+
+# ----------------------------------------------------------------------------------- scoring
+@dataclass(frozen=True)
+class ScoringConfig:
+    risk_classes: tuple[float, ...] = (0.02, 0.05, 0.10, 0.25)
+    suppliers: int = 3
+    class_limit_factors: tuple[float, ...] = (1.0, 0.75, 0.5, 0.0, 0.0)
+    payment_term_days: tuple[int, ...] = (30, 14, 7, 0, 0)
+    alert_jump: float = 0.05
+    psi_warn: float = 0.2
+    top_reasons: int = 3
+    urls: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Params:
+    synth: SynthConfig = field(default_factory=SynthConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+
+
+# ------------------------------------------------------------------------------------- paths
+@dataclass(frozen=True)
+class ProjectPaths:
+    """Every default location of the data flow, relative to one project root."""
+
+    root: Path
+
+    @property
+    def params(self) -> Path:
+        return self.root / "params.yaml"
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw"
+
+    @property
+    def truth(self) -> Path:
+        return self.root / "data" / "truth"
+
+    @property
+    def interim(self) -> Path:
+        return self.root / "data" / "interim"
+
+    @property
+    def processed(self) -> Path:
+        return self.root / "data" / "processed"
+
+    @property
+    def scores(self) -> Path:
+        return self.root / "data" / "scores"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def champion_model(self) -> Path:
+        return self.root / "models" / "champion"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow.db"
+
+    @property
+    def mlartifacts(self) -> Path:
+        return self.root / "mlartifacts"
+
+    def tracking_uri(self, environ: typing.Mapping[str, str]) -> str:
+        """`MLFLOW_TRACKING_URI` if set, else an absolute SQLite URI (a relative one silently
+        creates a throwaway database inside `dvc exp run --temp` workspaces)."""
+        return environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_db.resolve()}"
+
+
+# ------------------------------------------------------------------------------------ loading
+def load_params(path: Path) -> Params:
+    """Read params.yaml into `Params`; missing sections or keys take the defaults above."""
+    if not path.exists():
+        raise ConfigError(f"{path}: parameters file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    return _build(Params, raw, where=str(path))
+
+
+def params_from_dict(raw: dict[str, Any]) -> Params:
+    """Build `Params` from a plain dict (tests, notebooks)."""
+    return _build(Params, raw, where="params")
+
+
+def params_to_dict(params: Params) -> dict[str, Any]:
+    """JSON-friendly view (dates as ISO strings), for MLflow params, manifests and hashes."""
+
+    def convert(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return {f.name: convert(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return value
+
+    return convert(params)
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    kwargs = {name: _coerce(hints[name], value, f"{where}.{name}") for name, value in raw.items()}
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value or {}, where)
+    if hint is dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from exc
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        (item_hint, *_rest) = typing.get_args(hint)
+        return tuple(_coerce(item_hint, v, where) for v in value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
+    if origin in (typing.Union, types.UnionType):
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if hint in (int, float, str):
+        try:
+            return hint(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}") from exc
+    return value

@@ -1,0 +1,130 @@
+"""Column contracts of the history tables in `data/interim/` and of `features.parquet`.
+
+`ingest` writes these tables, `features` reads them; both sides check against these lists so a
+mismatch fails loudly at the boundary instead of deep inside a feature. Dates are
+`datetime64[us]` (pandas 3's default resolution, day precision in practice); an open interval end
+is NaT. Every table carries the date each fact was first *published* (the drop it first appeared
+in), because the point-in-time rule needs it: a fact is visible at t only if published by t.
+"""
+
+from __future__ import annotations
+
+# table name -> {column: dtype}
+INTERIM_TABLES: dict[str, dict[str, str]] = {
+    # One row per company and version of its register attributes (slowly changing dimension):
+    # a new row starts on the drop where any attribute changed. Deleted companies keep their rows.
+    "companies": {
+        "company_id": "str",  # 8-digit registry code
+        "valid_from": "datetime64[us]",  # drop date this version was first seen
+        "valid_to": "datetime64[us]",  # drop date it was replaced or the company vanished; NaT open
+        "name": "str",  # company name (not personal data)
+        "legal_form": "str",  # e.g. "Osaühing"
+        "legal_form_subtype": "str",
+        "vat_number": "str",  # "" when not VAT-registered
+        "first_registered": "datetime64[us]",  # ettevotja_esmakande_kpv
+        "ehak_code": "str",
+        "county": "str",  # maakond derived from the EHAK text
+        "emtak_code": "str",  # main activity (on_pohitegevusala) EMTAK code
+        "sector": "str",  # EMTAK section letter A..U
+        "capital": "float64",  # EUR
+    },
+    # Status intervals from the general-data JSON status history, plus a `K` interval from the
+    # first drop a company is missing from when the JSON did not already say so.
+    "status_history": {
+        "company_id": "str",
+        "status": "str",  # R L N K
+        "valid_from": "datetime64[us]",
+        "valid_to": "datetime64[us]",  # NaT = current
+        "published_on": "datetime64[us]",  # first drop showing this status
+    },
+    # Board and other card roles, one row per person-company-role tenure. The file lists only
+    # current holders, so end_date is the first drop where the person is gone.
+    "board_roles": {
+        "company_id": "str",
+        "person_id": "str",  # isikukood_hash; never a name or personal code
+        "person_type": "str",  # F natural, J legal
+        "role": "str",  # JUHL, PROK, LIKV, PANKR, ...
+        "start_date": "datetime64[us]",  # algus_kpv
+        "end_date": "datetime64[us]",  # first drop without the person; NaT = current
+        "published_on": "datetime64[us]",  # first drop listing the tenure
+    },
+    # One row per company on each day's tax-debtor list; absent = no listed debt that day.
+    "tax_debts": {
+        "company_id": "str",
+        "as_of": "datetime64[us]",  # Andmed on seisuga
+        "debt": "float64",
+        "disputed": "float64",
+        "scheduled": "float64",
+        "schedule_end": "datetime64[us]",
+        "oldest_due": "datetime64[us]",
+    },
+    # The days a tax-debtor list was ingested (so "absent from the list" can be told apart from
+    # "no list that day").
+    "tax_debt_lists": {
+        "as_of": "datetime64[us]",
+        "n_debtors": "int64",
+    },
+    # One row per annual report, financial elements pivoted wide (NaN where not reported).
+    "annual_reports": {
+        "report_id": "str",
+        "company_id": "str",
+        "fiscal_year": "int64",
+        "period_start": "datetime64[us]",
+        "period_end": "datetime64[us]",
+        "submitted_on": "datetime64[us]",  # esitatud_kpv
+        "published_on": "datetime64[us]",  # first drop containing the report
+        "audited": "bool",
+        "consolidated": "bool",
+        "revenue": "float64",
+        "net_profit": "float64",
+        "equity": "float64",
+        "assets": "float64",
+        "current_assets": "float64",
+        "current_liabilities": "float64",
+        "non_current_liabilities": "float64",
+        "cash": "float64",
+        "labour_expense": "float64",
+        "employees": "float64",
+    },
+    # Quarterly taxes paid, turnover and employees (both EMTA format generations).
+    "tax_payments": {
+        "company_id": "str",
+        "year": "int64",
+        "quarter": "int64",  # 1..4
+        "state_taxes": "float64",
+        "labour_taxes": "float64",
+        "turnover": "float64",
+        "employees": "float64",
+        "published_on": "datetime64[us]",
+    },
+    # Default events by the label rule: first N, or deletion not preceded by L.
+    "defaults": {
+        "company_id": "str",
+        "default_date": "datetime64[us]",
+        "kind": "str",  # "bankrupt" | "deleted"
+    },
+    # Which drops were applied, in order, with a checksum of their files.
+    "ingest_log": {
+        "drop_date": "datetime64[us]",
+        "checksum": "str",  # sha256 over the drop's file names and bytes
+        "files": "str",  # comma-separated file names
+        "n_companies": "int64",
+    },
+}
+
+FEATURE_FAMILIES = ("graph", "tax", "desc")
+FEATURE_SET_PREFIXES = {"graph": ("graph__",), "tax": ("tax__",), "descriptive": ("desc__",)}
+FEATURE_SET_PREFIXES["all"] = tuple(p for v in FEATURE_SET_PREFIXES.values() for p in v)
+
+# features.parquet: these keys, then `graph__*`, `tax__*`, `desc__*` columns (float64, except the
+# categorical `desc__legal_form`, `desc__sector`, `desc__county` which are str), then `label`
+# (int8 in training mode; absent in single-date scoring mode).
+FEATURE_KEYS = ("company_id", "snapshot_date")
+CATEGORICAL_FEATURES = ("desc__legal_form", "desc__sector", "desc__county")
+LABEL = "label"
+
+
+def feature_columns(columns, feature_set: str = "all") -> list[str]:
+    """The feature columns of a table that belong to one feature set, in table order."""
+    prefixes = FEATURE_SET_PREFIXES[feature_set]
+    return [c for c in columns if c.startswith(prefixes)]

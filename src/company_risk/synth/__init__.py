@@ -1,0 +1,1 @@
+"""The embedded synthetic Estonian register: a causal simulation written in the real formats."""
