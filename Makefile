@@ -21,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP) ## Create .venv and install the locked dependencies
 
 run: $(STAMP) ## From a fresh clone: install, then `dvc repro` the default synthetic world end to end
-	$(BIN)/dvc repro
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 test: $(STAMP) ## Install if needed, then run the whole test suite
 	$(BIN)/python -m pytest -q
