@@ -76,6 +76,10 @@ class ModelsConfig:
     seed: int = 7
     feature_sets: tuple[str, ...] = ("graph", "tax", "descriptive", "all")
     search_iterations: int = 4
+    search_max_rows: int = 10000
+    max_train_rows: int | None = None
+    n_jobs: int = 2
+    calibration: str = "sigmoid"
     decision_tree: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
     random_forest: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
     mlp: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
@@ -121,6 +125,34 @@ class ScoringConfig:
     psi_warn: float = 0.2
     top_reasons: int = 3
     urls: dict[str, str] = field(default_factory=dict)
+    # what `daily` does: "synthetic" scores the next unscored drop; "real" downloads `urls`
+    source: str = "synthetic"
+    class_names: tuple[str, ...] = ("very low", "low", "moderate", "high", "very high")
+    class_policies: tuple[tuple[str, ...], ...] = (
+        ("monitoring", "repeat invoice", "reminder"),
+        ("monitoring", "repeat invoice", "reminder", "shorter payment term"),
+        ("monitoring", "repeat invoice", "reminder", "shorter payment term", "warning notice",
+         "payment agreement"),
+        ("credit sale not advised", "extra guarantee"),
+        ("credit sale not advised", "collection unlikely"),
+    )
+    report_deadline_months: int = 6  # annual report due this long after the financial year end
+    psi_top_features: int = 5  # drift is watched on this many of the day's strongest drivers
+    psi_reference_rows: int = 20000  # training rows sampled as the drift reference
+    download_timeout_s: float = 300.0
+
+
+# ------------------------------------------------------------------------------------ report
+@dataclass(frozen=True)
+class ReportConfig:
+    """The auditor report (company_risk.report): how its uncertainty and slices are measured."""
+
+    bootstrap_rounds: int = 200  # resamples of companies behind every 95 % interval
+    confidence: float = 0.95
+    seed: int = 11
+    min_slice_defaults: int = 10  # fewer defaults in a slice: its ROC-AUC is not reported
+    weak_slice_margin: float = 0.05  # slice ROC-AUC this far below the overall one is flagged
+    top_features: int = 20
 
 
 @dataclass(frozen=True)
@@ -132,6 +164,7 @@ class Params:
     models: ModelsConfig = field(default_factory=ModelsConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
 
 # ------------------------------------------------------------------------------------- paths

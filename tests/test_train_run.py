@@ -1,0 +1,290 @@
+"""The train stage end to end on a tiny world: MLflow runs, registry aliases, reports, export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from company_risk.cli import app
+from company_risk.config import ProjectPaths, params_from_dict
+from company_risk.train.example import example_features
+from company_risk.train.metrics import METRIC_NAMES
+from company_risk.train.run import EXPERIMENT, TrainError, run_training
+
+ALL_MODELS = (
+    "decision_tree",
+    "random_forest",
+    "mlp",
+    "svm",
+    "naive_bayes",
+    "xgboost",
+    "logistic_regression",
+)
+
+
+def make_params(enabled: dict[str, dict], feature_sets=("tax", "all")):
+    models = {name: {"enabled": False} for name in ALL_MODELS}
+    models.update({name: {"enabled": True, **settings} for name, settings in enabled.items()})
+    return params_from_dict(
+        {
+            "models": {
+                "feature_sets": list(feature_sets),
+                "search_iterations": 2,
+                "n_jobs": 1,
+                **models,
+            }
+        }
+    )
+
+
+def make_project(root: Path, n_companies: int = 350, seed: int = 4) -> ProjectPaths:
+    table, truth = example_features(n_companies=n_companies, seed=seed)
+    (root / "data" / "processed").mkdir(parents=True)
+    (root / "data" / "truth").mkdir(parents=True)
+    table.to_parquet(root / "data" / "processed" / "features.parquet", index=False)
+    truth.to_parquet(root / "data" / "truth" / "pd.parquet", index=False)
+    return ProjectPaths(root)
+
+
+def train(paths: ProjectPaths, params, truth: bool = True):
+    return run_training(
+        features_path=paths.processed / "features.parquet",
+        truth_dir=paths.truth if truth else None,
+        params=params,
+        params_file=paths.params,
+        paths=paths,
+        tracking_uri=f"sqlite:///{paths.root / 'mlflow.db'}",
+    )
+
+
+GRID = {
+    "decision_tree": {},
+    "naive_bayes": {},
+    "xgboost": {"n_estimators": 40},
+    "logistic_regression": {},
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """One project trained twice with the same data and params."""
+    paths = make_project(tmp_path_factory.mktemp("project"))
+    params = make_params(GRID)
+    first = train(paths, params)
+    registry_after_first = json.loads((paths.reports / "registry.json").read_text())
+    second = train(paths, params)
+    return paths, first, second, registry_after_first
+
+
+def client(paths: ProjectPaths) -> mlflow.MlflowClient:
+    uri = f"sqlite:///{paths.root / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return mlflow.MlflowClient(uri, uri)
+
+
+def test_every_enabled_run_is_in_mlflow_with_its_metrics(project):
+    paths, first, _, _ = project
+    c = client(paths)
+    experiment = c.get_experiment_by_name(EXPERIMENT)
+    assert Path(experiment.artifact_location.removeprefix("file://")) == paths.mlartifacts.resolve()
+    runs = c.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{first.parent_run_id}'",
+    )
+    names = sorted(r.info.run_name for r in runs)
+    assert names == sorted(f"{m}__{f}" for m in GRID for f in ("tax", "all"))
+    for run in runs:
+        model, feature_set = run.info.run_name.split("__")
+        assert run.data.params["model"] == model and run.data.params["feature_set"] == feature_set
+        for prefix in ("val", "test"):
+            for metric in METRIC_NAMES:
+                assert np.isfinite(run.data.metrics[f"{prefix}_{metric}"]), (
+                    run.info.run_name,
+                    metric,
+                )
+        assert 0 < run.data.metrics["threshold"] < 1
+        artifacts = {a.path for a in c.list_artifacts(run.info.run_id)} | {
+            a.path
+            for folder in ("predictions", "plots")
+            for a in c.list_artifacts(run.info.run_id, folder)
+        }
+        assert {
+            "predictions/validation.parquet",
+            "predictions/test.parquet",
+            "feature_importance.csv",
+            "plots/roc.png",
+            "plots/pr.png",
+            "plots/calibration.png",
+            "plots/confusion_matrix.png",
+        } <= artifacts
+    xgb = next(r for r in runs if r.info.run_name == "xgboost__all")
+    predictions = pd.read_parquet(
+        mlflow.artifacts.download_artifacts(
+            run_id=xgb.info.run_id, artifact_path="predictions/test.parquet"
+        )
+    )
+    assert list(predictions.columns) == ["company_id", "snapshot_date", "label", "probability"]
+    assert predictions["probability"].between(0, 1).all()
+    importance = pd.read_csv(
+        mlflow.artifacts.download_artifacts(
+            run_id=xgb.info.run_id, artifact_path="feature_importance.csv"
+        )
+    )
+    assert list(importance.columns) == ["feature", "importance"]
+    assert "desc__sector" in set(importance["feature"])  # one-hot summed back
+
+
+def test_parent_run_carries_lineage_tags_and_oracle(project):
+    paths, first, _, _ = project
+    parent = client(paths).get_run(first.parent_run_id)
+    features = paths.processed / "features.parquet"
+    assert parent.data.tags["features_md5"] == hashlib.md5(features.read_bytes()).hexdigest()
+    assert len(parent.data.tags["params_hash"]) == 16
+    assert parent.data.tags["git_commit"]
+    assert 0.5 < parent.data.metrics["oracle_test_roc_auc"] <= 1
+    assert 0 < parent.data.metrics["oracle_test_pr_auc"] <= 1
+
+
+def test_first_run_makes_the_best_candidate_champion(project):
+    paths, first, _, registry_first = project
+    assert registry_first["decision"] == "first" and registry_first["champion_before"] is None
+    best = first.comparison.sort_values("val_roc_auc", ascending=False).iloc[0]
+    candidate = registry_first["candidate"]
+    assert (candidate["model"], candidate["feature_set"]) == (best["model"], best["feature_set"])
+    assert candidate["val"] == pytest.approx(best["val_roc_auc"])
+    assert registry_first["champion_after"]["version"] == candidate["version"] == "1"
+    assert registry_first["gate"]["champion_test"] is None
+
+
+def test_same_data_and_params_give_the_same_metrics_and_keep_the_champion(project):
+    paths, first, second, _ = project
+    metrics = [
+        c for c in first.comparison.columns if c.startswith(("val_", "test_")) or c == "threshold"
+    ]
+    pd.testing.assert_frame_equal(first.comparison[metrics], second.comparison[metrics])
+    registry = json.loads((paths.reports / "registry.json").read_text())
+    assert registry["decision"] == "kept"  # equal, not better by min_improvement
+    assert registry["candidate"]["version"] == "2"
+    assert registry["champion_before"]["version"] == registry["champion_after"]["version"] == "1"
+    assert registry["gate"]["champion_test"] == pytest.approx(registry["gate"]["candidate_test"])
+    c = client(paths)
+    assert str(c.get_model_version_by_alias("company-risk", "champion").version) == "1"
+    assert str(c.get_model_version_by_alias("company-risk", "challenger").version) == "2"
+    version = c.get_model_version("company-risk", "2")
+    assert version.tags["decision"] == "kept" and version.tags["gate_champion_version"] == "1"
+
+
+def test_reports_for_dvc(project):
+    paths, first, _, _ = project
+    metrics = json.loads((paths.reports / "metrics.json").read_text())
+    assert set(METRIC_NAMES) <= set(metrics)
+    assert {"oracle_test_roc_auc", "oracle_test_pr_auc", "threshold"} <= set(metrics)
+    comparison = pd.read_csv(paths.reports / "comparison.csv")
+    assert len(comparison) == 8
+    assert {"model", "feature_set", "run_id", "val_roc_auc", "test_recall_top5"} <= set(
+        comparison.columns
+    )
+    by_run = json.loads((paths.reports / "comparison.json").read_text())
+    assert by_run["xgboost__all"]["test_roc_auc"] == pytest.approx(
+        comparison.set_index(["model", "feature_set"]).loc[("xgboost", "all"), "test_roc_auc"],
+        abs=1e-6,
+    )
+    roc = pd.read_csv(paths.reports / "plots" / "roc.csv")
+    pr = pd.read_csv(paths.reports / "plots" / "pr.csv")
+    assert list(roc.columns) == ["fpr", "tpr"] and list(pr.columns) == ["recall", "precision"]
+    assert roc["fpr"].is_monotonic_increasing and roc["tpr"].iloc[-1] == 1.0
+
+
+def test_champion_alias_loads_with_pyfunc_and_returns_probabilities(project):
+    paths, _, _, _ = project
+    client(paths)
+    model = mlflow.pyfunc.load_model("models:/company-risk@champion")
+    table = pd.read_parquet(paths.processed / "features.parquet").tail(25)
+    columns = [c.name for c in model.metadata.get_input_schema().inputs]
+    probabilities = np.asarray(model.predict(table[columns]))
+    assert probabilities.shape == (25, 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_exported_champion_scores_without_the_tracking_database(project, tmp_path):
+    paths, _, _, _ = project
+    meta = json.loads((paths.champion_model / "champion.json").read_text())
+    assert meta["version"] == "1" and meta["model_name"] == "company-risk"
+    assert meta["train_from"] == "2016-01-01" and meta["train_until"] <= "2021-12-31"
+    table = pd.read_parquet(paths.processed / "features.parquet").tail(10)
+    table.to_parquet(tmp_path / "rows.parquet")
+    script = (
+        "import json, sys, mlflow.pyfunc, pandas as pd\n"
+        "model = mlflow.pyfunc.load_model(sys.argv[1])\n"
+        "meta = json.load(open(sys.argv[1] + '/champion.json'))\n"
+        "rows = pd.read_parquet(sys.argv[2])[meta['feature_columns']]\n"
+        "print(json.dumps(pd.DataFrame(model.predict(rows)).iloc[:, 1].tolist()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(paths.champion_model), str(tmp_path / "rows.parquet")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'elsewhere.db'}",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    probabilities = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(probabilities) == 10 and all(0 < p < 1 for p in probabilities)
+
+
+def test_a_better_candidate_is_promoted(tmp_path):
+    paths = make_project(tmp_path, n_companies=300, seed=8)
+    train(paths, make_params({"naive_bayes": {}}, feature_sets=("graph",)), truth=False)
+    result = train(
+        paths, make_params({"xgboost": {"n_estimators": 40}}, feature_sets=("all",)), truth=False
+    )
+    registry = result.registry
+    assert registry["decision"] == "promoted", registry["gate"]
+    assert registry["gate"]["candidate_test"] >= registry["gate"]["champion_test"] + 0.002
+    assert registry["champion_after"] == {
+        "version": "2",
+        "run_id": registry["candidate"]["run_id"],
+        "model": "xgboost",
+        "feature_set": "all",
+    }
+    assert "oracle_test_roc_auc" not in result.metrics  # no truth, no oracle
+    assert json.loads((paths.champion_model / "champion.json").read_text())["version"] == "2"
+
+
+def test_bad_features_give_a_clear_error(tmp_path):
+    paths = make_project(tmp_path, n_companies=120, seed=1)
+    features = paths.processed / "features.parquet"
+    params = make_params({"naive_bayes": {}}, feature_sets=("all",))
+    table = pd.read_parquet(features)
+    table.drop(columns=["desc__county"]).to_parquet(features)
+    with pytest.raises(TrainError, match="desc__county"):
+        train(paths, params)
+    table.assign(label=np.int8(0)).to_parquet(features)
+    with pytest.raises(TrainError, match="single class"):
+        train(paths, params)
+    features.unlink()
+    with pytest.raises(TrainError, match="not found"):
+        train(paths, params)
+    assert not (paths.root / "models" / "champion").exists()
+
+
+def test_cli_train_reports_errors_without_a_traceback(tmp_path):
+    paths = make_project(tmp_path, n_companies=120, seed=1)
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump({"models": {"feature_sets": ["graph", "finance"]}}))
+    result = CliRunner().invoke(app, ["--project-dir", str(paths.root), "train"])
+    assert result.exit_code == 2
+    assert "unknown feature set" in result.output
