@@ -130,6 +130,11 @@ TAX_PAYMENTS_COLUMNS = (
     "Number of employees IV qtr",
 )
 QUARTER_WORDS = ("I", "II", "III", "IV")
+TAX_PAYMENTS_SEPARATOR = ","
+TAX_PAYMENTS_ENCODING = "utf-8"
+TAX_PAYMENTS_FILE = "tasutud_maksud_{year}.csv"  # current generation: one file per year
+TAX_PAYMENTS_FILE_PATTERN = r"tasutud_maksud_(?P<year>\d{4})\.csv"
+TAX_PAYMENTS_CURRENT_FROM_YEAR = 2020  # quarters of earlier years come in the older generation
 
 # taxes paid, older generation: one file per quarter, `;`, decimal comma, latin-1
 TAX_PAYMENTS_OLD_COLUMNS = (
@@ -146,3 +151,14 @@ TAX_PAYMENTS_OLD_COLUMNS = (
 )
 TAX_PAYMENTS_OLD_SEPARATOR = ";"
 TAX_PAYMENTS_OLD_ENCODING = "latin-1"
+TAX_PAYMENTS_OLD_FILE = "tasutud_maksud_{year}_k{quarter}.csv"  # one file per quarter
+TAX_PAYMENTS_OLD_FILE_PATTERN = r"tasutud_maksud_(?P<year>\d{4})_k(?P<quarter>[1-4])\.csv"
+
+# ------------------------------------------------------------------------- shared code lists
+# EMTAK (Estonian NACE) section letter by the first two digits (division) of an EMTAK code.
+EMTAK_SECTIONS = (
+    ("A", 1, 3), ("B", 5, 9), ("C", 10, 33), ("D", 35, 35), ("E", 36, 39), ("F", 41, 43),
+    ("G", 45, 47), ("H", 49, 53), ("I", 55, 56), ("J", 58, 63), ("K", 64, 66), ("L", 68, 68),
+    ("M", 69, 75), ("N", 77, 82), ("O", 84, 84), ("P", 85, 85), ("Q", 86, 88), ("R", 90, 93),
+    ("S", 94, 96), ("T", 97, 98), ("U", 99, 99),
+)  # (section, first division, last division)

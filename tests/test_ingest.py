@@ -1,0 +1,227 @@
+"""Ingest recovers the world's truth from the drops, incrementally, idempotently, privately."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from company_risk.cli import app
+from company_risk.config import IngestConfig
+from company_risk.ingest import ingest_drops
+from company_risk.ingest.store import load_tables
+from company_risk.schemas import INTERIM_TABLES
+from company_risk.synth.drops import write_drops
+from test_ingest_world import tiny_world
+
+CFG = IngestConfig()
+
+
+@pytest.fixture(scope="module")
+def world():
+    return tiny_world()
+
+
+@pytest.fixture(scope="module")
+def raw(world, tmp_path_factory):
+    out = tmp_path_factory.mktemp("raw")
+    write_drops(world, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tables(raw, tmp_path_factory):
+    interim = tmp_path_factory.mktemp("interim")
+    result = ingest_drops(raw, interim, CFG)
+    assert len(result.applied) == 23 and result.skipped == []
+    return load_tables(interim)
+
+
+def first_drop_on_or_after(world, day) -> pd.Timestamp:
+    return min(d for d in world.drop_dates if d >= day)
+
+
+def listed_drops(world, role) -> list[pd.Timestamp]:
+    """The drops whose persons file lists a board tenure (current, company on the register)."""
+    events = world.status_events[world.status_events["company_id"] == role.company_id]
+    out = []
+    for d in sorted(world.drop_dates):
+        past = events[events["start_date"] <= d].sort_values("start_date")
+        alive = len(past) and past["status"].iloc[-1] != "K"
+        if alive and role.start_date <= d and (pd.isna(role.end_date) or d < role.end_date):
+            out.append(d)
+    return out
+
+
+def test_every_table_matches_the_schema(tables):
+    assert set(tables) == set(INTERIM_TABLES)
+    for name, df in tables.items():
+        assert {c: str(t) for c, t in df.dtypes.items()} == INTERIM_TABLES[name], name
+
+
+def test_board_intervals_recovered_up_to_drop_granularity(world, tables):
+    got = tables["board_roles"].set_index(["company_id", "person_id", "role"])
+    assert len(got) == len(world.board_roles)
+    all_drops = sorted(world.drop_dates)
+    for role in world.board_roles.itertuples():
+        row = got.loc[(role.company_id, role.person_id, role.role)]
+        listed = listed_drops(world, role)
+        assert row["start_date"] == role.start_date
+        assert row["published_on"] == listed[0]
+        after = [d for d in all_drops if d > listed[-1]]
+        expected_end = after[0] if after else pd.NaT
+        assert (pd.isna(row["end_date"]) and pd.isna(expected_end)) or row[
+            "end_date"
+        ] == expected_end
+    # the board change at Alfa: P1 gone from the first drop after 2019-11-20
+    assert got["end_date"].notna().sum() == 6
+
+
+def test_default_dates_and_kinds(world, tables):
+    defaults = tables["defaults"].set_index("company_id")
+    truth = world.truth_exits[world.truth_exits["default"]].set_index("company_id")
+    assert sorted(defaults.index) == sorted(truth.index)  # the liquidation is no default
+    for company, exit_ in truth.iterrows():
+        got = defaults.loc[company]
+        assert got["kind"] == exit_["kind"]
+        if exit_["kind"] == "bankrupt":  # the status history dates bankruptcy exactly
+            assert got["default_date"] == exit_["exit_date"]
+        else:  # a deletion is seen as the first drop without the company
+            assert got["default_date"] == first_drop_on_or_after(world, exit_["exit_date"])
+
+
+def test_status_history(tables):
+    s = tables["status_history"]
+    delta = s[s["company_id"] == "10000004"].reset_index(drop=True)
+    assert delta["status"].tolist() == ["R", "L", "K"]
+    assert delta["valid_from"].tolist() == [
+        pd.Timestamp(x) for x in ("2016-06-01", "2020-02-10", "2020-09-01")
+    ]
+    assert delta["valid_to"].tolist()[:2] == [
+        pd.Timestamp("2020-02-10"),
+        pd.Timestamp("2020-09-01"),
+    ]
+    assert delta["published_on"].tolist() == [
+        pd.Timestamp(x) for x in ("2019-07-01", "2020-03-01", "2020-09-01")
+    ]
+    assert pd.isna(delta["valid_to"].iloc[2])
+
+
+def test_debts_recovered_exactly(world, tables):
+    got = tables["tax_debts"].reset_index(drop=True)
+    want = world.tax_debts.sort_values(["as_of", "company_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want[list(got.columns)], check_dtype=False)
+    lists = tables["tax_debt_lists"]
+    assert len(lists) == len(world.drop_dates)
+    assert lists.set_index("as_of")["n_debtors"].loc[pd.Timestamp("2020-03-01")] == 3
+
+
+def test_companies_scd2(tables):
+    c = tables["companies"]
+    alfa = c[c["company_id"] == "10000001"]
+    assert alfa["vat_number"].tolist() == ["", "EE100000011"]  # VAT registration: a new version
+    assert alfa["valid_to"].iloc[0] == alfa["valid_from"].iloc[1] == pd.Timestamp("2020-03-01")
+    gamma = c[c["company_id"] == "10000003"].iloc[0]
+    assert gamma["valid_to"] == pd.Timestamp("2020-10-01")  # gone from the register
+    assert (gamma["name"], gamma["county"], gamma["sector"]) == (
+        'Gamma "Kaubandus"; AS',
+        "Ida-Viru maakond",
+        "G",
+    )
+    zeta = c[c["company_id"] == "10000006"].iloc[0]
+    assert zeta["valid_from"] == pd.Timestamp("2021-02-01") and np.isnan(zeta["capital"])
+
+
+def test_reports_and_tax_payments(world, tables):
+    reports = tables["annual_reports"].set_index("report_id")
+    for r in world.annual_reports.itertuples():
+        got = reports.loc[r.report_id]
+        assert got["published_on"] == first_drop_on_or_after(world, r.submitted_on)
+        assert (got["company_id"], got["fiscal_year"], got["submitted_on"]) == (
+            r.company_id,
+            r.fiscal_year,
+            r.submitted_on,
+        )
+        for col in ("revenue", "net_profit", "non_current_liabilities", "employees"):
+            a, b = got[col], getattr(r, col)
+            assert (np.isnan(a) and np.isnan(b)) or a == b
+    pay = tables["tax_payments"]
+    want = world.tax_payments.sort_values(["company_id", "year", "quarter"]).reset_index(drop=True)
+    want = want.assign(
+        published_on=[first_drop_on_or_after(world, d) for d in want["published_on"]]
+    )
+    pd.testing.assert_frame_equal(pay, want[list(pay.columns)], check_dtype=False)
+
+
+def test_incremental_equals_batch_and_reingest_changes_nothing(raw, tables, tmp_path):
+    interim = tmp_path / "interim"
+    first = ingest_drops(raw, interim, CFG, until=dt.date(2019, 12, 31))
+    assert first.applied[-1] == dt.date(2019, 12, 1)
+    second = ingest_drops(raw, interim, CFG, until=dt.date(2020, 9, 1))
+    assert second.skipped == first.applied and second.applied[0] == dt.date(2020, 1, 1)
+    third = ingest_drops(raw, interim, CFG)
+    assert len(third.applied) + len(third.skipped) == 23
+    incremental = load_tables(interim)
+    for name in INTERIM_TABLES:
+        pd.testing.assert_frame_equal(incremental[name], tables[name], obj=name)
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in interim.iterdir()}
+    again = ingest_drops(raw, interim, CFG)
+    assert again.applied == [] and len(again.skipped) == 23
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in interim.iterdir()} == before
+
+
+def test_no_person_name_or_code_leaves_ingest(world, tables):
+    secrets = (
+        set(world.persons["first_name"])
+        | set(world.persons["last_name"])
+        | set(world.persons["personal_code"])
+    )
+    for name, df in tables.items():
+        for column in df.columns:
+            if df[column].dtype == "str":
+                for value in df[column].dropna().unique():
+                    hits = [s for s in secrets if s in value]
+                    assert not hits, f"{name}.{column} holds {hits}"
+    assert set(tables["board_roles"]["person_id"]) <= set(world.persons["person_id"])
+
+
+def test_cli_ingest(raw, tmp_path):
+    (tmp_path / "params.yaml").write_text("ingest:\n  fail_on_unknown_status: true\n")
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "--project-dir",
+            str(tmp_path),
+            "ingest",
+            "--raw",
+            str(raw),
+            "--out",
+            str(tmp_path / "i"),
+            "--until",
+            "2019-09-01",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    log = pd.read_parquet(tmp_path / "i" / "ingest_log.parquet")
+    assert log["drop_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2019-07-01",
+        "2019-08-01",
+        "2019-09-01",
+    ]
+    missing = runner.invoke(
+        app,
+        [
+            "--project-dir",
+            str(tmp_path),
+            "ingest",
+            "--raw",
+            str(tmp_path / "nowhere"),
+            "--out",
+            str(tmp_path / "i"),
+        ],
+    )
+    assert missing.exit_code != 0 and "raw drop folder not found" in missing.output
