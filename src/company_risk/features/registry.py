@@ -1,0 +1,79 @@
+"""One definition per feature: name, family, meaning, unit and a short phrase for people.
+
+The family modules build their output columns from these definitions (`family_frame` refuses a
+computed column that is not defined, and a definition that was not computed), the catalogue is
+generated from them, and the scoring stage words its reasons with `phrase`, so the catalogue,
+the code and the reasons cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+FAMILY_PREFIX = {"graph": "graph__", "tax": "tax__", "desc": "desc__"}
+DIMENSIONLESS = frozenset({"ratio", "share", "flag", "score", "category", "log ratio"})
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A feature column of features.parquet.
+
+    `phrase` reads well before the value ("tax debt", "board members added in the last 6
+    months") and `unit` after it ("EUR", "days"); `categorical` columns are str, all others
+    float64.
+    """
+
+    name: str
+    family: str
+    meaning: str
+    unit: str
+    phrase: str
+    categorical: bool = False
+
+    @property
+    def phrase_unit(self) -> str:
+        """The unit as it reads after a value in a sentence ("" for ratios, flags, scores)."""
+        return "" if self.unit in DIMENSIONLESS else self.unit
+
+    def __post_init__(self) -> None:
+        prefix = FAMILY_PREFIX[self.family]
+        if not self.name.startswith(prefix):
+            raise ValueError(f"feature {self.name!r} of family {self.family} must start {prefix}")
+
+
+def define(family: str, rows: list[tuple[str, str, str, str]], categorical=()) -> tuple[Feature, ...]:
+    """Definitions of one family from (suffix, meaning, unit, phrase) rows."""
+    prefix = FAMILY_PREFIX[family]
+    return tuple(
+        Feature(prefix + s, family, meaning, unit, phrase, categorical=s in categorical)
+        for s, meaning, unit, phrase in rows
+    )
+
+
+def family_frame(
+    definitions: tuple[Feature, ...], values: Mapping[str, object], index: pd.Index
+) -> pd.DataFrame:
+    """The family's columns in definition order with their dtypes (float64 or str).
+
+    A value without a definition, or a definition without a value, is a programming error that
+    would make the catalogue lie, so it fails here rather than in a model months later.
+    """
+    names = [f.name for f in definitions]
+    extra = sorted(set(values) - set(names))
+    lacking = [n for n in names if n not in values]
+    if extra or lacking:
+        raise AssertionError(f"feature values and definitions differ: extra {extra}, lacking {lacking}")
+    columns = {}
+    for f in definitions:
+        value = values[f.name]
+        if isinstance(value, pd.Series):
+            value = value.reindex(index)
+        if f.categorical:
+            columns[f.name] = pd.Series(value, index=index, dtype="str")
+        else:
+            columns[f.name] = pd.Series(np.asarray(value, dtype="float64"), index=index)
+    return pd.DataFrame(columns, index=index)

@@ -1,0 +1,343 @@
+"""Features: the interim tables, population, labels, snapshot dates, the assembled table and
+its unhappy paths. Also home of `Tables`, the builder of tiny interim tables the other
+test_features_* modules use."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from company_risk.config import FeaturesConfig, GraphConfig
+from company_risk.features import FeatureError
+from company_risk.features.build import build_features, training_snapshot_dates
+from company_risk.features.catalogue import FEATURES, by_name, catalogue_markdown
+from company_risk.features.labels import default_known_on, labels
+from company_risk.features.population import population
+from company_risk.features.tables import load_interim
+from company_risk.schemas import CATEGORICAL_FEATURES, INTERIM_TABLES
+
+T = pd.Timestamp
+
+
+def monthly(start: str, end: str) -> list[pd.Timestamp]:
+    return list(pd.date_range(start, end, freq="MS"))
+
+
+class Tables:
+    """Tiny interim history tables, written fact by fact, with the schema's dtypes.
+
+    Drops are monthly (first of the month) unless given; every fact's `published_on` defaults
+    to the first drop on or after its date.
+    """
+
+    def __init__(self, drops: list[pd.Timestamp] | None = None):
+        self.drops = sorted(drops or monthly("2015-01-01", "2024-12-01"))
+        self.rows: dict[str, list[dict]] = {name: [] for name in INTERIM_TABLES}
+
+    def drop_on_or_after(self, day) -> pd.Timestamp:
+        day = T(day)
+        later = [d for d in self.drops if d >= day]
+        return later[0] if later else T("2099-01-01")
+
+    def company(
+        self,
+        cid: str,
+        registered: str = "2010-01-01",
+        *,
+        status: str = "R",
+        legal_form: str = "Osaühing",
+        sector: str = "G",
+        county: str = "Harju maakond",
+        vat: str = "",
+        capital: float = 2500.0,
+        valid_from: str | None = None,
+        valid_to: str | None = None,
+    ) -> Tables:
+        """A company version; the first call for a company also records its status R."""
+        start = T(valid_from) if valid_from else max(self.drops[0], self.drop_on_or_after(registered))
+        if not any(r["company_id"] == cid for r in self.rows["companies"]):
+            self.status(cid, status, registered, published_on=start)
+        self.rows["companies"].append(
+            dict(
+                company_id=cid, valid_from=start, valid_to=T(valid_to) if valid_to else pd.NaT,
+                name=f"Firma {cid}", legal_form=legal_form, legal_form_subtype="",
+                vat_number=vat, first_registered=T(registered), ehak_code="0784",
+                county=county, emtak_code="47111", sector=sector, capital=capital,
+            )
+        )
+        return self
+
+    def status(self, cid, status, valid_from, published_on=None, valid_to=None) -> Tables:
+        published = T(published_on) if published_on else self.drop_on_or_after(valid_from)
+        self.rows["status_history"].append(
+            dict(company_id=cid, status=status, valid_from=T(valid_from),
+                 valid_to=T(valid_to) if valid_to else pd.NaT, published_on=published)
+        )
+        return self
+
+    def role(self, cid, person, start, end=None, published_on=None, role="JUHL") -> Tables:
+        published = T(published_on) if published_on else max(self.drops[0], self.drop_on_or_after(start))
+        self.rows["board_roles"].append(
+            dict(company_id=cid, person_id=person, person_type="F", role=role,
+                 start_date=T(start), end_date=T(end) if end else pd.NaT, published_on=published)
+        )
+        return self
+
+    def tax_list(self, as_of, n_debtors: int = 0) -> Tables:
+        self.rows["tax_debt_lists"].append(dict(as_of=T(as_of), n_debtors=n_debtors))
+        return self
+
+    def debt(self, cid, as_of, debt, disputed=0.0, scheduled=0.0, oldest_due=None) -> Tables:
+        if not any(r["as_of"] == T(as_of) for r in self.rows["tax_debt_lists"]):
+            self.tax_list(as_of)
+        self.rows["tax_debts"].append(
+            dict(company_id=cid, as_of=T(as_of), debt=float(debt), disputed=float(disputed),
+                 scheduled=float(scheduled), schedule_end=pd.NaT,
+                 oldest_due=T(oldest_due) if oldest_due else T(as_of) - pd.Timedelta(days=30))
+        )
+        return self
+
+    def report(self, cid, fiscal_year, submitted, published_on=None, **figures) -> Tables:
+        published = T(published_on) if published_on else self.drop_on_or_after(submitted)
+        row = dict(
+            report_id=f"{cid}-{fiscal_year}-{len(self.rows['annual_reports'])}", company_id=cid,
+            fiscal_year=fiscal_year, period_start=T(f"{fiscal_year}-01-01"),
+            period_end=T(f"{fiscal_year}-12-31"), submitted_on=T(submitted),
+            published_on=published, audited=False, consolidated=False,
+        )
+        for name in ("revenue", "net_profit", "equity", "assets", "current_assets",
+                     "current_liabilities", "non_current_liabilities", "cash",
+                     "labour_expense", "employees"):
+            row[name] = float(figures.get(name, np.nan))
+        self.rows["annual_reports"].append(row)
+        return self
+
+    def payment(self, cid, year, quarter, published_on=None, **values) -> Tables:
+        quarter_end = T(year=year, month=3 * quarter, day=1) + pd.offsets.MonthEnd(0)
+        published = T(published_on) if published_on else self.drop_on_or_after(quarter_end + pd.Timedelta(days=10))
+        row = dict(company_id=cid, year=year, quarter=quarter, published_on=published)
+        for name in ("state_taxes", "labour_taxes", "turnover", "employees"):
+            row[name] = float(values.get(name, 0.0))
+        self.rows["tax_payments"].append(row)
+        return self
+
+    def default(self, cid, date, kind="bankrupt", published_on=None) -> Tables:
+        """A default event and the status fact behind it (N or K from `date`)."""
+        self.status(cid, "N" if kind == "bankrupt" else "K", date, published_on=published_on)
+        self.rows["defaults"].append(dict(company_id=cid, default_date=T(date), kind=kind))
+        return self
+
+    def build(self) -> dict[str, pd.DataFrame]:
+        self.rows["ingest_log"] = [
+            dict(drop_date=d, checksum="x", files="f", n_companies=0) for d in self.drops
+        ]
+        out = {}
+        for name, schema in INTERIM_TABLES.items():
+            frame = pd.DataFrame(self.rows[name], columns=list(schema))
+            out[name] = frame.astype(schema)
+        return out
+
+
+CFG = FeaturesConfig()
+
+
+def features_at(tables: Tables, day: str, cfg: FeaturesConfig = CFG) -> pd.DataFrame:
+    """Scoring-mode features at one date, indexed by company_id."""
+    out = build_features(tables.build(), [T(day).date()], cfg, with_label=False)
+    return out.set_index("company_id")
+
+
+# ------------------------------------------------------------------------------ tables
+def test_load_interim_reads_and_checks_every_table(tmp_path):
+    tables = Tables().company("10000001").build()
+    for name, df in tables.items():
+        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    loaded = load_interim(tmp_path)
+    assert set(loaded) == set(INTERIM_TABLES)
+    assert list(loaded["companies"].columns) == list(INTERIM_TABLES["companies"])
+    assert str(loaded["companies"]["valid_from"].dtype) == "datetime64[us]"
+
+
+def test_load_interim_names_a_missing_table(tmp_path):
+    tables = Tables().company("10000001").build()
+    for name, df in tables.items():
+        if name != "tax_payments":
+            df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    with pytest.raises(FeatureError, match=r"tax_payments.*tax_payments\.parquet"):
+        load_interim(tmp_path)
+
+
+def test_a_missing_column_is_named():
+    tables = Tables().company("10000001").build()
+    tables["board_roles"] = tables["board_roles"].drop(columns="published_on")
+    with pytest.raises(FeatureError, match="board_roles: missing column.*published_on"):
+        build_features(tables, [dt.date(2020, 1, 1)], CFG, with_label=False)
+
+
+def test_a_column_of_the_wrong_type_is_named():
+    tables = Tables().company("10000001").build()
+    tables["tax_debts"] = tables["tax_debts"].assign(debt=pd.Series(["a lot"], dtype="str").reindex(
+        tables["tax_debts"].index))
+    tables["companies"] = tables["companies"].assign(capital="much")
+    with pytest.raises(FeatureError, match="companies: column capital"):
+        build_features(tables, [dt.date(2020, 1, 1)], CFG, with_label=False)
+
+
+# -------------------------------------------------------------------------- population
+def test_population_uses_only_status_facts_published_by_t():
+    w = Tables().company("10000001").company("10000002").company("10000003", registered="2019-06-10")
+    # liquidation dated before t but published after it: still R at t
+    w.status("10000001", "L", "2019-12-20", published_on="2020-02-01")
+    w.status("10000002", "N", "2019-11-05")  # published 2019-12-01
+    tables = w.build()
+    assert list(population(tables["status_history"], T("2020-01-01"))) == ["10000001", "10000003"]
+    assert list(population(tables["status_history"], T("2020-02-01"))) == ["10000003"]
+    # registered 2019-06-10, first published 2019-07-01
+    assert list(population(tables["status_history"], T("2019-06-20"))) == ["10000001", "10000002"]
+
+
+# ------------------------------------------------------------------------------ labels
+def test_label_is_one_only_for_a_default_in_the_next_twelve_months():
+    w = Tables()
+    for i in range(1, 6):
+        w.company(f"1000000{i}")
+    w.default("10000002", "2021-01-01")  # exactly t + 12 months: inside
+    w.default("10000003", "2020-01-01", kind="deleted")  # on t: not in (t, t + 12m]
+    w.default("10000004", "2021-01-02")  # a day too late
+    w.default("10000005", "2020-06-15", kind="deleted")
+    tables = w.build()
+    index = pd.Index([f"1000000{i}" for i in range(1, 6)])
+    got = labels(tables["defaults"], index, T("2020-01-01"), 12)
+    assert got.dtype == "int8"
+    assert got.tolist() == [0, 1, 0, 0, 1]
+
+
+def test_a_default_is_known_when_its_status_is_published():
+    w = Tables().company("10000001").company("10000002")
+    w.default("10000001", "2019-03-10", published_on="2019-05-01")
+    w.default("10000002", "2019-03-10", kind="deleted")  # published 2019-04-01
+    known = default_known_on(w.build()["defaults"], w.build()["status_history"])
+    assert known.to_dict() == {"10000001": T("2019-05-01"), "10000002": T("2019-04-01")}
+
+
+# ------------------------------------------------------------------------ snapshot dates
+def test_training_snapshots_are_quarterly_until_the_last_known_outcome():
+    tables = Tables(monthly("2015-01-01", "2025-10-01")).build()
+    dates = training_snapshot_dates(tables, CFG)
+    assert dates[0] == dt.date(2016, 1, 1)
+    assert dates[-1] == dt.date(2024, 10, 1)  # 2025-10-01 - 12 months
+    assert all(d.day == 1 and d.month in (1, 4, 7, 10) for d in dates)
+    assert len(dates) == 36
+
+
+def test_training_snapshots_start_at_the_first_drop_and_follow_snapshot_every():
+    tables = Tables(monthly("2017-02-01", "2019-03-01")).build()
+    monthly_cfg = FeaturesConfig(first_snapshot=dt.date(2016, 1, 1), snapshot_every="monthly")
+    dates = training_snapshot_dates(tables, monthly_cfg)
+    assert dates[0] == dt.date(2017, 2, 1) and dates[-1] == dt.date(2018, 3, 1)
+    yearly = training_snapshot_dates(tables, FeaturesConfig(snapshot_every="yearly"))
+    assert yearly == [dt.date(2018, 1, 1)]
+    with pytest.raises(FeatureError, match="snapshot_every.*weekly"):
+        training_snapshot_dates(tables, FeaturesConfig(snapshot_every="weekly"))
+
+
+def test_too_short_a_history_has_no_training_snapshot():
+    tables = Tables(monthly("2016-01-01", "2016-10-01")).build()
+    with pytest.raises(FeatureError, match="no quarterly snapshot date"):
+        training_snapshot_dates(tables, CFG)
+
+
+# -------------------------------------------------------------------------- the table
+def small_world() -> Tables:
+    w = Tables(monthly("2015-01-01", "2022-06-01"))
+    w.company("10000001", vat="EE100000001").company("10000002", sector="F", county="Tartu maakond")
+    w.company("10000003")
+    w.role("10000001", "p1", "2014-01-01").role("10000002", "p1", "2016-05-03")
+    w.role("10000003", "p2", "2015-03-01")
+    w.default("10000003", "2018-08-01")
+    w.debt("10000002", "2018-01-01", 800.0)
+    w.report("10000001", 2016, "2017-05-10", revenue=1000.0, equity=50.0, assets=100.0)
+    w.payment("10000001", 2016, 4, turnover=500.0, labour_taxes=100.0)
+    return w
+
+
+def test_build_features_columns_dtypes_and_labels():
+    tables = small_world().build()
+    dates = [dt.date(2017, 1, 1), dt.date(2018, 1, 1), dt.date(2019, 1, 1)]
+    out = build_features(tables, dates, CFG)
+    names = [f.name for f in FEATURES]
+    assert list(out.columns) == ["company_id", "snapshot_date", *names, "label"]
+    assert [c.split("__")[0] for c in names] == sorted(
+        [c.split("__")[0] for c in names], key=["graph", "tax", "desc"].index
+    )
+    assert str(out["snapshot_date"].dtype) == "datetime64[us]"
+    assert str(out["label"].dtype) == "int8"
+    for name in names:
+        expected = "str" if name in CATEGORICAL_FEATURES else "float64"
+        assert str(out[name].dtype) == expected, name
+    by_date = out.groupby("snapshot_date")["company_id"].apply(list).to_dict()
+    assert by_date[T("2018-01-01")] == ["10000001", "10000002", "10000003"]
+    assert by_date[T("2019-01-01")] == ["10000001", "10000002"]  # 10000003 bankrupt
+    row = out.set_index(["snapshot_date", "company_id"])
+    assert row.loc[(T("2018-01-01"), "10000003"), "label"] == 1
+    assert row.loc[(T("2017-01-01"), "10000003"), "label"] == 0
+    assert row.loc[(T("2018-01-01"), "10000002"), "desc__sector"] == "F"
+    assert row.loc[(T("2018-01-01"), "10000002"), "tax__debt"] == 800.0
+    assert row.loc[(T("2018-01-01"), "10000001"), "graph__degree"] == 1.0
+
+
+def test_scoring_mode_has_no_label_and_takes_any_day():
+    out = build_features(small_world().build(), [dt.date(2022, 5, 17)], CFG, with_label=False)
+    assert "label" not in out.columns
+    assert out["snapshot_date"].unique().tolist() == [T("2022-05-17")]
+    assert out["company_id"].tolist() == ["10000001", "10000002"]
+
+
+def test_a_date_before_the_first_drop_is_an_error():
+    with pytest.raises(FeatureError, match="2014-12-31 is before the first ingested drop"):
+        build_features(small_world().build(), [dt.date(2014, 12, 31)], CFG, with_label=False)
+
+
+def test_a_label_whose_outcome_is_not_yet_known_is_an_error():
+    with pytest.raises(FeatureError, match="outcome window ends after the last drop"):
+        build_features(small_world().build(), [dt.date(2021, 7, 1)], CFG)
+
+
+def test_an_empty_population_is_an_error():
+    w = Tables(monthly("2015-01-01", "2017-01-01")).company("10000001")
+    w.status("10000001", "L", "2015-06-01")
+    with pytest.raises(FeatureError, match="no company has status R on 2016-01-01"):
+        build_features(w.build(), [dt.date(2016, 1, 1)], CFG, with_label=False)
+
+
+def test_no_ingested_drop_is_an_error():
+    tables = small_world().build()
+    tables["ingest_log"] = tables["ingest_log"].iloc[0:0]
+    with pytest.raises(FeatureError, match="no drop"):
+        build_features(tables, [dt.date(2016, 1, 1)], CFG, with_label=False)
+
+
+# --------------------------------------------------------------------------- catalogue
+def test_catalogue_lists_every_feature_the_build_produces():
+    out = build_features(small_world().build(), [dt.date(2018, 1, 1)], CFG)
+    text = catalogue_markdown()
+    produced = [c for c in out.columns if "__" in c]
+    assert produced == [f.name for f in FEATURES]
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert [line.split("`")[1] for line in rows] == produced
+    assert "| `tax__debt` | tax | " in text and "| EUR |" in text
+    assert by_name()["tax__debt"].phrase == "tax debt"
+    assert by_name()["graph__linked_defaulted_share"].phrase_unit == ""
+    assert all(f.phrase and f.meaning and f.unit for f in FEATURES)
+
+
+def test_graph_config_changes_reach_the_graph_family():
+    tables = small_world().build()
+    off = FeaturesConfig(graph=GraphConfig(closeness=False))
+    out = build_features(tables, [dt.date(2018, 1, 1)], off, with_label=False)
+    assert out["graph__closeness"].isna().all()
+    on = build_features(tables, [dt.date(2018, 1, 1)], CFG, with_label=False)
+    assert on["graph__closeness"].notna().all()
