@@ -170,10 +170,11 @@ def features(
     snapshot = _parse_date(date, "--date")
     with stagelog.stage("features") as log:
         try:
+            cfg = c.params.features
             tables = load_interim(interim)
             log.info("read %s", stagelog.describe(interim))
-            dates = [snapshot] if snapshot else training_snapshot_dates(tables, c.params.features)
-            table = build_features(tables, dates, c.params.features, with_label=snapshot is None)
+            dates = [snapshot] if snapshot else training_snapshot_dates(tables, cfg)
+            table = build_features(tables, dates, cfg, with_label=snapshot is None)
         except (FeatureError, ConfigError) as exc:
             raise _fail(str(exc)) from exc
         target = write_parquet(table, out / "features.parquet")
@@ -205,6 +206,156 @@ def train(
                 tracking_uri=c.paths.tracking_uri(os.environ),
             )
         except (TrainError, ConfigError) as exc:
+            raise _fail(str(exc)) from exc
+
+
+# ---------------------------------------------------------------------------------- report
+@app.command()
+def report(
+    out: Annotated[Path | None, typer.Option(help="Folder of the report files (default reports/).")] = None,
+    features_path: Annotated[Path | None, typer.Option("--features", help="features.parquet.")] = None,
+    scores: Annotated[Path | None, typer.Option(help="Daily scores (default data/scores).")] = None,
+    generated_on: Annotated[str | None, typer.Option(help="Date printed on the report (default today).")] = None,
+) -> None:
+    """Write the auditor report (model_comparison.html and .md) from MLflow and the pipeline's outputs."""
+    import dataclasses
+
+    from company_risk.report.build import write_report
+    from company_risk.report.collect import ReportError, ReportSources
+
+    c = ctx()
+    day = _parse_date(generated_on, "--generated-on") or dt.date.today()
+    sources = ReportSources.from_paths(c.paths, c.params_file, c.paths.tracking_uri(os.environ))
+    overrides = {"features": features_path, "scores": scores}
+    sources = dataclasses.replace(sources, **{k: v for k, v in overrides.items() if v is not None})
+    out = out or c.paths.reports
+    with stagelog.stage("report") as log:
+        try:
+            written = write_report(sources, c.params, day.isoformat(), out)
+        except (ReportError, ConfigError) as exc:
+            raise _fail(str(exc)) from exc
+        for path in written:
+            log.info("wrote %s", stagelog.describe(path))
+
+
+# ----------------------------------------------------------------------------------- score
+def _score_job(
+    c: Context,
+    raw: Path | None,
+    interim: Path | None,
+    out: Path | None,
+    model_uri: str | None,
+    watchlist: Path | None,
+    engine: str,
+    features_path: Path | None,
+):
+    """Resolve the model once and gather what every scored day needs."""
+    from company_risk.scoring.run import prepare_job, read_watchlist
+
+    tracked = bool(os.environ.get("MLFLOW_TRACKING_URI")) or c.paths.mlflow_db.exists()
+    tracking_uri = c.paths.tracking_uri(os.environ) if tracked else None
+    return prepare_job(
+        raw=raw or c.paths.raw,
+        interim=interim or c.paths.interim,
+        out=out or c.paths.scores,
+        model_uri=model_uri
+        or ("models:/company-risk@champion" if tracked else str(c.paths.champion_model)),
+        tracking_uri=tracking_uri,
+        params=c.params,
+        root=c.paths.root,
+        features_path=features_path or c.paths.processed / "features.parquet",
+        watchlist=read_watchlist(watchlist) if watchlist else None,
+        engine=engine,
+    )
+
+
+_ENGINE_HELP = "pandas (one machine) or spark (mlflow.pyfunc.spark_udf; needs company-risk[spark])."
+
+
+@app.command()
+def score(
+    date: Annotated[str | None, typer.Option(help="Score as of this date (default: the latest drop).")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Backfill: first drop date to score.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Backfill: last drop date to score.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Partitions date=D/ (default data/scores).")] = None,
+    raw: Annotated[Path | None, typer.Option(help="Dated drops (default data/raw).")] = None,
+    interim: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
+    model_uri: Annotated[
+        str | None,
+        typer.Option(help="models:/company-risk@champion (default with a tracking database) or a model directory (default models/champion)."),
+    ] = None,
+    watchlist: Annotated[Path | None, typer.Option(help="Registry codes, one a line: alerts for these only.")] = None,
+    engine: Annotated[str, typer.Option(help=_ENGINE_HELP)] = "pandas",
+    features_path: Annotated[Path | None, typer.Option("--features", help="Training features (drift reference).")] = None,
+) -> None:
+    """Score every active company as of a date: probability, class, credit, reasons, alerts."""
+    from company_risk.features import FeatureError
+    from company_risk.ingest import IngestError
+    from company_risk.scoring import ScoringError
+    from company_risk.scoring.run import drops_until, score_days
+
+    c = ctx()
+    day = _parse_date(date, "--date")
+    first, last = _parse_date(date_from, "--from"), _parse_date(date_to, "--to")
+    if day and (first or last):
+        raise _fail("give either --date or --from/--to, not both")
+    with stagelog.stage("score") as log:
+        try:
+            job = _score_job(c, raw, interim, out, model_uri, watchlist, engine, features_path)
+            drops = drops_until(job.raw, last or day or dt.date.max)
+            if first or last:
+                dates = [d for d in drops if d >= (first or dt.date.min)]
+                if not dates:
+                    raise ScoringError(f"no drop dated {first or '…'} .. {last or '…'} in {job.raw}")
+            elif day:
+                dates = [day]
+            elif drops:
+                dates = [drops[-1]]
+            else:
+                raise ScoringError(f"no drop in {job.raw}: nothing to score")
+            for result in score_days(job, dates):
+                log.info("wrote %s", stagelog.describe(result.path))
+        except (ScoringError, IngestError, FeatureError, ConfigError) as exc:
+            raise _fail(str(exc)) from exc
+
+
+@app.command()
+def daily(
+    source: Annotated[str | None, typer.Option(help="synthetic or real (default scoring.source).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Partitions date=D/ (default data/scores).")] = None,
+    raw: Annotated[Path | None, typer.Option(help="Dated drops (default data/raw).")] = None,
+    interim: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
+    model_uri: Annotated[str | None, typer.Option(help="As for `score`.")] = None,
+    watchlist: Annotated[Path | None, typer.Option(help="Registry codes: alerts for these only.")] = None,
+    today: Annotated[str | None, typer.Option(help="The day of a real download (default: today).")] = None,
+) -> None:
+    """The scheduler's one command: fetch (real) or pick (synthetic) the day's drop, ingest, score."""
+    from company_risk.features import FeatureError
+    from company_risk.ingest import IngestError
+    from company_risk.scoring import ScoringError
+    from company_risk.scoring.daily import SOURCES, fetch_drop, synthetic_date
+    from company_risk.scoring.run import score_day
+
+    c = ctx()
+    source = source or c.params.scoring.source
+    if source not in SOURCES:
+        raise _fail(f"--source {source!r}: expected one of {', '.join(SOURCES)}")
+    with stagelog.stage("daily") as log:
+        try:
+            raw_dir, out_dir = raw or c.paths.raw, out or c.paths.scores
+            if source == "real":
+                day = _parse_date(today, "--today") or dt.date.today()
+                folder = fetch_drop(c.params.scoring.urls, raw_dir, day, c.params.scoring.download_timeout_s)
+                log.info("drop %s", stagelog.describe(folder))
+            else:
+                day = synthetic_date(raw_dir, out_dir)
+                if day is None:
+                    log.info("every drop in %s is scored already; nothing to do", raw_dir)
+                    return
+            job = _score_job(c, raw_dir, interim, out_dir, model_uri, watchlist, "pandas", None)
+            result = score_day(job, day)
+            log.info("wrote %s", stagelog.describe(result.path))
+        except (ScoringError, IngestError, FeatureError, ConfigError) as exc:
             raise _fail(str(exc)) from exc
 
 

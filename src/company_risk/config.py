@@ -58,6 +58,8 @@ class FeaturesConfig:
     snapshot_every: str = "quarterly"
     horizon_months: int = 12
     graph: GraphConfig = field(default_factory=GraphConfig)
+    report_deadline_months: int = 6  # annual report due this long after the fiscal year end
+    report_lookback_years: int = 3  # fiscal years checked for missing annual reports
 
 
 # -------------------------------------------------------------------------------- split/models

@@ -1,0 +1,13 @@
+"""Daily batch scoring of the whole register: probability, risk class, credit terms, reasons,
+alerts and drift, written as one atomic partition `date=D/` per day.
+
+The pure parts (classes, credit, facts, reasons, alerts, drift) take DataFrames and a
+`ScoringConfig` and return DataFrames; `run` wires them to the files, the model and MLflow.
+"""
+
+from __future__ import annotations
+
+
+class ScoringError(ValueError):
+    """A scoring run cannot go ahead: no drop for the date, a model that does not fit the
+    features, an empty population, a malformed previous partition or watchlist."""

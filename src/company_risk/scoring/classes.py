@@ -1,0 +1,73 @@
+"""Risk classes I–V: cut-offs on the 12-month default probability.
+
+The cut-offs, names and credit-policy keywords live in `params.yaml` (`scoring`), so a credit
+department can move a boundary without a code change; this module only checks they make sense.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from company_risk.config import ScoringConfig
+from company_risk.scoring import ScoringError
+
+ROMAN = ("I", "II", "III", "IV", "V")
+
+
+def check_config(cfg: ScoringConfig) -> None:
+    """Refuse cut-offs and per-class lists that do not describe five ordered classes."""
+    cuts = np.asarray(cfg.risk_classes, dtype=float)
+    if (
+        len(cuts) != len(ROMAN) - 1
+        or not np.all(np.diff(cuts) > 0)
+        or cuts[0] <= 0
+        or cuts[-1] >= 1
+    ):
+        raise ScoringError(
+            f"scoring.risk_classes: expected {len(ROMAN) - 1} increasing cut-offs in (0, 1), "
+            f"got {list(cfg.risk_classes)}"
+        )
+    for name in ("class_names", "class_policies", "class_limit_factors", "payment_term_days"):
+        if len(getattr(cfg, name)) != len(ROMAN):
+            raise ScoringError(f"scoring.{name}: expected one entry per class I–V (5)")
+    if cfg.suppliers < 1:
+        raise ScoringError(f"scoring.suppliers: expected at least 1, got {cfg.suppliers}")
+
+
+def class_index(probability: pd.Series | np.ndarray, cfg: ScoringConfig) -> np.ndarray:
+    """0..4 for classes I..V; a probability equal to a cut-off falls into the worse class."""
+    p = np.asarray(probability, dtype=float)
+    if np.isnan(p).any():
+        raise ScoringError("cannot classify a missing probability")
+    return np.searchsorted(np.asarray(cfg.risk_classes, dtype=float), p, side="right")
+
+
+def class_table(cfg: ScoringConfig) -> pd.DataFrame:
+    """One row per class: risk_class, lower and upper bound, name, policy keywords."""
+    bounds = [0.0, *cfg.risk_classes, 1.0]
+    return pd.DataFrame(
+        {
+            "risk_class": list(ROMAN),
+            "probability_from": bounds[:-1],
+            "probability_to": bounds[1:],
+            "class_name": list(cfg.class_names),
+            "policy": ["; ".join(p) for p in cfg.class_policies],
+            "limit_factor": list(cfg.class_limit_factors),
+            "payment_term_days": list(cfg.payment_term_days),
+        }
+    )
+
+
+def assign_classes(probability: pd.Series, cfg: ScoringConfig) -> pd.DataFrame:
+    """risk_class (I..V), class_name and policy for each probability, on its index."""
+    idx = class_index(probability, cfg)
+    table = class_table(cfg)
+    return pd.DataFrame(
+        {
+            "risk_class": table["risk_class"].to_numpy()[idx],
+            "class_name": table["class_name"].to_numpy()[idx],
+            "policy": table["policy"].to_numpy()[idx],
+        },
+        index=probability.index,
+    ).astype("str")

@@ -1,0 +1,451 @@
+"""One scoring run: drops ≤ D -> ingest -> features as of D -> champion -> partition `date=D/`.
+
+`score_population` is the core (features and facts in, scores out); `score_day` adds the files:
+it ingests what is new, builds the features, compares with the previous partition for alerts
+and writes the partition atomically; `score_days` resolves and loads the model once and scores
+one or several days (a backfill) in date order, so each day's alerts compare with the day
+before. Timings go only to the manifest; the scores themselves are a pure function of the
+drops, the parameters and the model version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+import subprocess
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from company_risk.config import Params, ScoringConfig, params_to_dict
+from company_risk.scoring import ScoringError
+from company_risk.scoring.alerts import NEEDED, build_alerts
+from company_risk.scoring.classes import ROMAN, assign_classes, check_config
+from company_risk.scoring.credit import credit_terms
+from company_risk.scoring.drift import drift_table
+from company_risk.scoring.facts import board_changes, company_facts
+from company_risk.scoring.model import LoadedModel, check_signature, predict
+from company_risk.scoring.partition import previous_partition, read_scores, write_partition
+from company_risk.scoring.reasons import Phrase, fact_texts, top_reasons
+
+log = logging.getLogger("company_risk.score")
+
+EXPERIMENT = "company-risk-scoring"
+ENGINES = ("pandas", "spark")
+_REGISTRY_CODE = re.compile(r"^\d{8}$")
+
+
+@dataclass(frozen=True)
+class ScoreJob:
+    """Where a run reads and writes, and what it scores with."""
+
+    raw: Path
+    interim: Path
+    out: Path
+    model: LoadedModel
+    params: Params
+    phrases: Mapping[str, Phrase]
+    git_commit: str = "unknown"
+    watchlist: frozenset[str] | None = None
+    engine: str = "pandas"
+    drift_reference: pd.DataFrame | None = None  # training rows + their probability
+    tracking_uri: str | None = None  # where the run is logged; None = not logged
+
+
+@dataclass
+class DayResult:
+    date: dt.date
+    path: Path
+    scores: pd.DataFrame
+    alerts: pd.DataFrame
+    manifest: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------ core
+def score_population(
+    features: pd.DataFrame,
+    facts: pd.DataFrame,
+    model: LoadedModel,
+    phrases: Mapping[str, Phrase],
+    cfg: ScoringConfig,
+    probability: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(scores, contributions) for every row of `features` (one row per active company).
+
+    `probability` may be given by another engine (Spark); otherwise the model predicts here.
+    """
+    from company_risk.train.explain import feature_contributions
+
+    check_config(cfg)
+    check_signature(model, features)
+    unworded = [c for c in model.input_columns if c not in phrases]
+    if unworded:
+        raise ScoringError(f"the feature catalogue does not describe: {', '.join(unworded)}")
+    X = features[model.input_columns]
+    p = predict(model, X) if probability is None else np.asarray(probability, dtype=float)
+    ids = features["company_id"].astype("str").to_numpy()
+    contributions = feature_contributions(model.estimator, X)
+    contributions.index = pd.Index(ids, name="company_id")
+    X = X.set_axis(contributions.index)
+    f = facts.reindex(contributions.index)
+    if f["status"].isna().any():
+        unknown = contributions.index[f["status"].isna()][:5].tolist()
+        raise ScoringError(f"features list company(ies) the history tables do not know: {unknown}")
+    frame = pd.DataFrame({"probability": p}, index=contributions.index)
+    frame = frame.join(assign_classes(frame["probability"], cfg))
+    frame = frame.join(f.drop(columns=["status"]))
+    frame = frame.join(credit_terms(frame, cfg))
+    frame = frame.join(top_reasons(contributions, X, phrases, fact_texts(f), cfg.top_reasons))
+    scores = frame.reset_index()
+    first = [
+        "company_id",
+        "probability",
+        "risk_class",
+        "class_name",
+        "policy",
+        "recommendation",
+        "credit_limit",
+        "payment_term_days",
+        "credit_note",
+    ]
+    rest = [c for c in scores.columns if c not in first]
+    scores = scores[first + rest].sort_values("company_id", kind="stable").reset_index(drop=True)
+    return scores, contributions
+
+
+def manifest_counts(scores: pd.DataFrame, alerts: pd.DataFrame) -> dict:
+    per_class = scores["risk_class"].value_counts().reindex(list(ROMAN), fill_value=0)
+    return {
+        "rows": len(scores),
+        "rows_per_class": {k: int(v) for k, v in per_class.items()},
+        "recommendations": {
+            k: int(v) for k, v in scores["recommendation"].value_counts().sort_index().items()
+        },
+        "alerts": len(alerts),
+        "alerts_per_kind": {
+            k: int(v) for k, v in alerts["kind"].value_counts().sort_index().items()
+        },
+    }
+
+
+def params_hash(params: Params) -> str:
+    return hashlib.sha256(json.dumps(params_to_dict(params), sort_keys=True).encode()).hexdigest()[
+        :16
+    ]
+
+
+def git_commit(root: Path) -> str:
+    """The code version recorded in every manifest ("unknown" outside a git checkout)."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def read_watchlist(path: Path) -> frozenset[str]:
+    """Registry codes, one per line (blank lines and `#` comments allowed; a header line
+    `company_id` or `registrikood` is skipped). A bad line is named with its number."""
+    codes = set()
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except OSError as exc:
+        raise ScoringError(f"{path}: cannot read the watchlist ({exc.strerror})") from exc
+    for number, line in enumerate(lines, start=1):
+        code = line.split("#", 1)[0].strip().split(",")[0].split(";")[0].strip().strip('"')
+        if not code or (
+            number == 1 and code.lower() in ("company_id", "registrikood", "ariregistri_kood")
+        ):
+            continue
+        if not _REGISTRY_CODE.match(code):
+            raise ScoringError(f"{path}, line {number}: {code!r} is not an 8-digit registry code")
+        codes.add(code)
+    return frozenset(codes)
+
+
+# ------------------------------------------------------------------------------------ a day
+def drops_until(raw: Path, date: dt.date) -> list[dt.date]:
+    from company_risk.ingest.files import list_drops
+
+    return [d for d, _ in list_drops(raw) if d <= date]
+
+
+def score_day(job: ScoreJob, date: dt.date) -> DayResult:
+    """Score every active company as of `date` and write `out/date=D/` atomically."""
+    from company_risk.features.build import build_features
+    from company_risk.features.tables import load_interim
+    from company_risk.ingest import ingest_drops
+
+    if job.engine not in ENGINES:
+        raise ScoringError(f"--engine {job.engine!r}: expected one of {', '.join(ENGINES)}")
+    cfg = job.params.scoring
+    timings: dict[str, float] = {}
+    clock = _Stopwatch(timings)
+    used = drops_until(job.raw, date)
+    if not used:
+        raise ScoringError(f"no drop dated on or before {date} in {job.raw}: nothing to score")
+
+    with clock("ingest"):
+        ingest_drops(job.raw, job.interim, job.params.ingest, until=date)
+    with clock("features"):
+        tables = load_interim(job.interim)
+        features = build_features(tables, [date], job.params.features, with_label=False)
+    if features.empty:
+        raise ScoringError(f"no active company on {date}: the population is empty")
+    with clock("facts"):
+        facts = company_facts(tables, date, cfg)
+
+    probability = None
+    if job.engine == "spark":
+        from company_risk.scoring.spark import predict_spark
+
+        check_signature(job.model, features)
+        with clock("predict"):
+            probability = predict_spark(features, job.model)
+    with clock("predict_reasons"):
+        scores, contributions = score_population(
+            features, facts, job.model, job.phrases, cfg, probability
+        )
+
+    with clock("alerts"):
+        before = previous_partition(job.out, date)
+        if before is None:
+            previous = pd.DataFrame({c: pd.Series(dtype=scores[c].dtype) for c in NEEDED})
+            board = board_changes(tables, date, date)
+        else:
+            previous = read_scores(job.out, before, columns=list(NEEDED))
+            board = board_changes(tables, before, date)
+        alerts = build_alerts(previous, scores, facts, board, date, cfg)
+        if job.watchlist is not None:
+            alerts = alerts.loc[alerts["company_id"].isin(job.watchlist)].reset_index(drop=True)
+
+    drift = None
+    if job.drift_reference is not None:
+        with clock("drift"):
+            drift = _drift(job, features, scores, contributions)
+
+    manifest = {
+        "date": date.isoformat(),
+        "engine": job.engine,
+        "drops_used": [d.isoformat() for d in used],
+        "latest_drop": used[-1].isoformat(),
+        "previous_partition": before.isoformat() if before else None,
+        "model": job.model.ref.describe(),
+        "git_commit": job.git_commit,
+        "params_hash": params_hash(job.params),
+        "watchlist_size": None if job.watchlist is None else len(job.watchlist),
+        **manifest_counts(scores, alerts),
+        "probability_quantiles": _quantiles(scores["probability"]),
+        "drift": drift,
+    }
+    # the partition's manifest has the timings up to the write; the MLflow run has all of them
+    manifest["timings_s"] = dict(timings)
+    with clock("write"):
+        if job.engine == "spark":
+            from company_risk.scoring.spark import write_partition_spark
+
+            path = write_partition_spark(job.out, date, scores, alerts, manifest)
+        else:
+            path = write_partition(job.out, date, scores, alerts, manifest)
+    manifest["timings_s"] = dict(timings)
+    log.info(
+        "scored %d companies on %s with %s v%s: %s; %d alert(s)",
+        len(scores),
+        date,
+        job.model.ref.name,
+        job.model.ref.version,
+        manifest["rows_per_class"],
+        len(alerts),
+    )
+    if drift:
+        for row in drift["columns"]:
+            if row["warn"]:
+                log.warning(
+                    "drift: PSI of %s is %.3f (> %.2f)", row["column"], row["psi"], cfg.psi_warn
+                )
+    if job.tracking_uri:
+        log_scoring_run(job.tracking_uri, manifest)
+    return DayResult(date, path, scores, alerts, manifest)
+
+
+def score_days(job: ScoreJob, dates: Iterable[dt.date]) -> list[DayResult]:
+    """Score several days in date order (a backfill): each one's alerts compare with the
+    partition written just before it."""
+    return [score_day(job, d) for d in sorted(set(dates))]
+
+
+class _Stopwatch:
+    """`with clock("part"):` adds the part's seconds to `timings` (monotonic, not wall-clock)."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - started
+            self.timings[name] = round(self.timings.get(name, 0.0) + spent, 3)
+
+
+def _quantiles(p: pd.Series) -> dict[str, float]:
+    qs = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
+    return {
+        f"p{int(q * 100):02d}": round(float(v), 6)
+        for q, v in zip(qs, np.quantile(p, qs), strict=True)
+    } | {"mean": round(float(p.mean()), 6)}
+
+
+# ---------------------------------------------------------------------------------- drift
+def drift_reference(
+    features_path: Path, model: LoadedModel, cfg: ScoringConfig
+) -> pd.DataFrame | None:
+    """A fixed sample of the champion's training rows with the champion's probability on them,
+    or None when the training features or the training period are not known."""
+    ref = model.ref
+    if not Path(features_path).exists() or not ref.train_from or not ref.train_until:
+        log.warning(
+            "drift: no training reference (%s, training period %s..%s)",
+            features_path,
+            ref.train_from,
+            ref.train_until,
+        )
+        return None
+    table = pd.read_parquet(features_path, columns=["snapshot_date", *model.input_columns])
+    period = table["snapshot_date"].between(
+        pd.Timestamp(ref.train_from), pd.Timestamp(ref.train_until)
+    )
+    table = table.loc[period]
+    if len(table) > cfg.psi_reference_rows:
+        table = table.sample(n=cfg.psi_reference_rows, random_state=0)
+    if table.empty:
+        return None
+    return table.assign(probability=predict(model, table))
+
+
+def _drift(
+    job: ScoreJob, features: pd.DataFrame, scores: pd.DataFrame, contributions: pd.DataFrame
+) -> dict:
+    cfg = job.params.scoring
+    strongest = contributions.abs().mean().sort_values(ascending=False, kind="stable")
+    top = list(strongest.index[: cfg.psi_top_features])
+    today = features.set_index(features["company_id"].astype("str"))[top].reindex(
+        scores["company_id"]
+    )
+    today = today.reset_index(drop=True).assign(probability=scores["probability"].to_numpy())
+    table = drift_table(job.drift_reference, today, ["probability", *top], cfg.psi_warn)
+    return {
+        "reference_rows": len(job.drift_reference),
+        "psi_warn": cfg.psi_warn,
+        "columns": [
+            {"column": r.column, "psi": round(float(r.psi), 6), "warn": bool(r.warn)}
+            for r in table.itertuples()
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------- MLflow
+def log_scoring_run(tracking_uri: str, manifest: dict) -> str:
+    """Log the day to experiment `company-risk-scoring`: counts per class, probability
+    quantiles, drift; the manifest as an artifact. Returns the run id."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    experiment = mlflow.set_experiment(EXPERIMENT)
+    metrics = {f"n_class_{k}": v for k, v in manifest["rows_per_class"].items()}
+    metrics |= {"n_companies": manifest["rows"], "n_alerts": manifest["alerts"]}
+    metrics |= {f"probability_{k}": v for k, v in manifest["probability_quantiles"].items()}
+    for row in (manifest["drift"] or {}).get("columns", []):
+        metrics[f"psi_{row['column']}"] = row["psi"]
+    metrics |= {f"seconds_{k}": v for k, v in manifest["timings_s"].items()}
+    with mlflow.start_run(
+        experiment_id=experiment.experiment_id, run_name=f"score {manifest['date']}"
+    ) as run:
+        mlflow.set_tags(
+            {
+                "date": manifest["date"],
+                "model_run_id": manifest["model"]["run_id"],
+                "git_commit": manifest["git_commit"],
+                "params_hash": manifest["params_hash"],
+                "engine": manifest["engine"],
+            }
+        )
+        mlflow.log_params(
+            {
+                "date": manifest["date"],
+                "model_name": manifest["model"]["name"],
+                "model_version": manifest["model"]["version"],
+            }
+        )
+        mlflow.log_metrics({k: float(v) for k, v in sorted(metrics.items()) if np.isfinite(v)})
+        mlflow.log_dict(manifest, "manifest.json")
+    return run.info.run_id
+
+
+# ------------------------------------------------------------------------------- set-up
+def prepare_job(
+    *,
+    raw: Path,
+    interim: Path,
+    out: Path,
+    model_uri: str,
+    tracking_uri: str | None,
+    params: Params,
+    root: Path,
+    features_path: Path | None,
+    watchlist: frozenset[str] | None,
+    engine: str,
+) -> ScoreJob:
+    """Resolve the model alias to a version once, load it, and gather the catalogue's
+    phrases and the drift reference: everything that stays the same over a backfill."""
+    from company_risk.scoring.model import load_model, resolve_model
+
+    if engine not in ENGINES:
+        raise ScoringError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    check_config(params.scoring)
+    ref = resolve_model(model_uri, tracking_uri)
+    model = load_model(ref, tracking_uri)
+    log.info(
+        "model %s resolved to %s version %s (run %s)", model_uri, ref.name, ref.version, ref.run_id
+    )
+    reference = drift_reference(features_path, model, params.scoring) if features_path else None
+    return ScoreJob(
+        raw=Path(raw),
+        interim=Path(interim),
+        out=Path(out),
+        model=model,
+        params=params,
+        phrases=catalogue_phrases(model.input_columns),
+        git_commit=git_commit(root),
+        watchlist=watchlist,
+        engine=engine,
+        drift_reference=reference,
+        tracking_uri=tracking_uri,
+    )
+
+
+def catalogue_phrases(columns: list[str]) -> dict[str, Phrase]:
+    """How each of the model's features reads in a reason: the feature catalogue's phrase
+    and unit, so the catalogue, the features and the reasons cannot drift apart. A column the
+    catalogue does not know is left out (and refused when scoring, after the signature check)."""
+    from company_risk.features.catalogue import by_name
+
+    registry = by_name()
+    return {c: Phrase(registry[c].phrase, registry[c].unit) for c in columns if c in registry}

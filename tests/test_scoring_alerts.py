@@ -1,0 +1,278 @@
+"""Facts as of a date and every alert kind, on a hand-made two-day history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from company_risk.config import ScoringConfig
+from company_risk.schemas import INTERIM_TABLES
+from company_risk.scoring.alerts import ALERT_COLUMNS, NEEDED, build_alerts
+from company_risk.scoring.facts import board_changes, company_facts, due_year
+
+CFG = ScoringConfig()
+DAY1, DAY2 = dt.date(2025, 10, 2), dt.date(2025, 10, 3)
+T = pd.Timestamp
+
+
+def interim(**rows: list[dict]) -> dict[str, pd.DataFrame]:
+    """Interim tables with the schema's columns; unspecified tables are empty."""
+    out = {}
+    for name, columns in INTERIM_TABLES.items():
+        frame = pd.DataFrame(rows.get(name, []), columns=list(columns))
+        out[name] = frame.astype(columns)
+    return out
+
+
+def history() -> dict[str, pd.DataFrame]:
+    """Four companies: 10000001 gets new tax debt and a new board member on day 2; 10000002's
+    debt grows and a member leaves; 10000003 goes bankrupt on day 2; 10000004 is quiet but its
+    2024 report has been overdue since July."""
+    ids = ["10000001", "10000002", "10000003", "10000004"]
+    companies = [
+        {
+            "company_id": c,
+            "valid_from": T("2020-01-01"),
+            "valid_to": pd.NaT,
+            "name": f"Firma {c}",
+            "legal_form": "Osaühing",
+            "legal_form_subtype": "",
+            "vat_number": "",
+            "first_registered": T("2019-05-01"),
+            "ehak_code": "0784",
+            "county": "Harju maakond",
+            "emtak_code": "62011",
+            "sector": "J",
+            "capital": 2500.0,
+        }
+        for c in ids
+    ]
+    status = [
+        {
+            "company_id": c,
+            "status": "R",
+            "valid_from": T("2019-05-01"),
+            "valid_to": pd.NaT,
+            "published_on": T("2020-01-01"),
+        }
+        for c in ids
+    ]
+    status[2]["valid_to"] = T("2025-10-03")
+    status.append(
+        {
+            "company_id": "10000003",
+            "status": "N",
+            "valid_from": T("2025-10-03"),
+            "valid_to": pd.NaT,
+            "published_on": T("2025-10-03"),
+        }
+    )
+    board = [
+        {
+            "company_id": "10000001",
+            "person_id": "p1",
+            "person_type": "F",
+            "role": "JUHL",
+            "start_date": T("2019-05-01"),
+            "end_date": pd.NaT,
+            "published_on": T("2020-01-01"),
+        },
+        {
+            "company_id": "10000001",
+            "person_id": "p2",
+            "person_type": "F",
+            "role": "JUHL",
+            "start_date": T("2025-10-03"),
+            "end_date": pd.NaT,
+            "published_on": T("2025-10-03"),
+        },
+        {
+            "company_id": "10000002",
+            "person_id": "p3",
+            "person_type": "F",
+            "role": "JUHL",
+            "start_date": T("2019-05-01"),
+            "end_date": T("2025-10-03"),
+            "published_on": T("2020-01-01"),
+        },
+        {
+            "company_id": "10000002",
+            "person_id": "p4",
+            "person_type": "F",
+            "role": "JUHL",
+            "start_date": T("2019-05-01"),
+            "end_date": pd.NaT,
+            "published_on": T("2020-01-01"),
+        },
+        {
+            "company_id": "10000002",
+            "person_id": "p9",
+            "person_type": "F",
+            "role": "PROK",
+            "start_date": T("2025-10-03"),
+            "end_date": pd.NaT,
+            "published_on": T("2025-10-03"),
+        },
+    ]
+    debts = [
+        {
+            "company_id": "10000002",
+            "as_of": T("2025-10-02"),
+            "debt": 1000.0,
+            "disputed": 0.0,
+            "scheduled": 0.0,
+            "schedule_end": pd.NaT,
+            "oldest_due": T("2025-07-01"),
+        },
+        {
+            "company_id": "10000001",
+            "as_of": T("2025-10-03"),
+            "debt": 4210.0,
+            "disputed": 0.0,
+            "scheduled": 0.0,
+            "schedule_end": pd.NaT,
+            "oldest_due": T("2025-06-30"),
+        },
+        {
+            "company_id": "10000002",
+            "as_of": T("2025-10-03"),
+            "debt": 2500.0,
+            "disputed": 0.0,
+            "scheduled": 0.0,
+            "schedule_end": pd.NaT,
+            "oldest_due": T("2025-07-01"),
+        },
+    ]
+    lists = [{"as_of": T("2025-10-02"), "n_debtors": 1}, {"as_of": T("2025-10-03"), "n_debtors": 2}]
+    reports = [
+        {
+            "report_id": f"r{c}",
+            "company_id": c,
+            "fiscal_year": 2024,
+            "period_start": T("2024-01-01"),
+            "period_end": T("2024-12-31"),
+            "submitted_on": T("2025-05-01"),
+            "published_on": T("2025-06-01"),
+            "audited": False,
+            "consolidated": False,
+            "revenue": 120000.0,
+            "equity": 30000.0,
+            "net_profit": 1.0,
+            "assets": 1.0,
+            "current_assets": 1.0,
+            "current_liabilities": 1.0,
+            "non_current_liabilities": 1.0,
+            "cash": 1.0,
+            "labour_expense": 1.0,
+            "employees": 1.0,
+        }
+        for c in ids[:3]
+    ]
+    # a 2024 report submitted after the scoring day: invisible then
+    reports.append(
+        {
+            **reports[0],
+            "report_id": "late",
+            "company_id": "10000004",
+            "submitted_on": T("2025-11-01"),
+            "published_on": T("2025-11-01"),
+        }
+    )
+    return interim(
+        companies=companies,
+        status_history=status,
+        board_roles=board,
+        tax_debts=debts,
+        tax_debt_lists=lists,
+        annual_reports=reports,
+    )
+
+
+def test_due_year_turns_the_day_after_the_deadline():
+    assert due_year(dt.date(2025, 6, 30), CFG) == 2023
+    assert due_year(dt.date(2025, 7, 1), CFG) == 2024
+
+
+def test_facts_are_point_in_time():
+    tables = history()
+    day1 = company_facts(tables, DAY1, CFG)
+    day2 = company_facts(tables, DAY2, CFG)
+    assert day1.loc["10000001", "tax_debt"] == 0 and np.isnan(day1.loc["10000001", "tax_debt_days"])
+    assert day2.loc["10000001", "tax_debt"] == 4210.0
+    assert day2.loc["10000001", "tax_debt_days"] == (T("2025-10-03") - T("2025-06-30")).days
+    assert day1.loc["10000003", "status"] == "R" and day2.loc["10000003", "status"] == "N"
+    assert day1.loc["10000001", "board_size"] == 1 and day2.loc["10000001", "board_size"] == 2
+    assert day2.loc["10000002", "board_size"] == 1  # the PROK role does not count
+    assert day2.loc["10000004", "overdue_report_year"] == 2024
+    assert day2.loc["10000004", "overdue_reports"] == 6  # 2019..2024, nothing filed by the day
+    assert np.isnan(day2.loc["10000001", "overdue_report_year"])
+    assert day2.loc["10000001", "revenue"] == 120000.0
+
+
+def _partition(facts: pd.DataFrame, probability: dict, klass: dict, ids: list[str]) -> pd.DataFrame:
+    frame = facts.loc[ids].reset_index()
+    frame["probability"] = frame["company_id"].map(probability)
+    frame["risk_class"] = frame["company_id"].map(klass)
+    return frame[list(NEEDED)]
+
+
+def test_every_alert_kind_on_a_two_day_history():
+    tables = history()
+    ids = ["10000001", "10000002", "10000003", "10000004"]
+    before_facts = company_facts(tables, DAY1, CFG)
+    # as if the overdue report were not overdue yesterday
+    before_facts.loc["10000004", "overdue_report_year"] = np.nan
+    after_facts = company_facts(tables, DAY2, CFG)
+    previous = _partition(
+        before_facts,
+        {"10000001": 0.03, "10000002": 0.20, "10000003": 0.3, "10000004": 0.01},
+        {"10000001": "II", "10000002": "IV", "10000003": "V", "10000004": "I"},
+        ids,
+    )
+    current = _partition(
+        after_facts,
+        {"10000001": 0.12, "10000002": 0.08, "10000004": 0.012},
+        {"10000001": "IV", "10000002": "III", "10000004": "I"},
+        ["10000001", "10000002", "10000004"],
+    )
+    board = board_changes(tables, DAY1, DAY2)
+    alerts = build_alerts(previous, current, after_facts, board, DAY2, CFG)
+    assert list(alerts.columns) == list(ALERT_COLUMNS)
+    assert (alerts["date"] == "2025-10-03").all()
+    got = set(zip(alerts["company_id"], alerts["kind"], strict=True))
+    assert got == {
+        ("10000001", "class_worse"),
+        ("10000001", "probability_jump"),
+        ("10000001", "tax_debt_new"),
+        ("10000001", "board_added"),
+        ("10000002", "class_better"),
+        ("10000002", "probability_jump"),
+        ("10000002", "tax_debt_grown"),
+        ("10000002", "board_removed"),
+        ("10000003", "status_change"),
+        ("10000004", "report_overdue"),
+    }
+    row = alerts.set_index(["company_id", "kind"])
+    assert row.loc[("10000001", "class_worse"), ["before", "after"]].tolist() == ["II", "IV"]
+    assert row.loc[("10000001", "tax_debt_new"), "detail"] == "new tax debt 4,210 €"
+    assert (
+        row.loc[("10000002", "tax_debt_grown"), "detail"] == "tax debt grew from 1,000 € to 2,500 €"
+    )
+    assert row.loc[("10000001", "board_added"), ["before", "after"]].tolist() == ["1", "2"]
+    assert row.loc[("10000003", "status_change"), "after"] == "N"
+    assert "bankrupt" in row.loc[("10000003", "status_change"), "detail"]
+    assert row.loc[("10000004", "report_overdue"), "detail"] == "annual report 2024 not filed"
+    # no person key leaks into the alerts
+    assert not alerts.apply(lambda c: c.str.contains("p1|p2|p3|p4")).any().any()
+
+
+def test_no_change_no_alert_and_small_moves_are_quiet():
+    tables = history()
+    facts = company_facts(tables, DAY1, CFG)
+    ids = ["10000004"]
+    previous = _partition(facts, {"10000004": 0.010}, {"10000004": "I"}, ids)
+    current = _partition(facts, {"10000004": 0.059}, {"10000004": "I"}, ids)
+    alerts = build_alerts(previous, current, facts, board_changes(tables, DAY1, DAY1), DAY1, CFG)
+    assert alerts.empty and list(alerts.columns) == list(ALERT_COLUMNS)

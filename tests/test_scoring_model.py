@@ -1,0 +1,195 @@
+"""The champion on hand-made features: resolving, signature checks, scores and reasons."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from company_risk.config import ScoringConfig
+from company_risk.schemas import feature_columns
+from company_risk.scoring import ScoringError
+from company_risk.scoring.facts import FACT_COLUMNS
+from company_risk.scoring.model import check_signature, load_model, resolve_model
+from company_risk.scoring.reasons import Phrase, fact_texts, format_value, top_reasons
+from company_risk.scoring.run import score_population
+from company_risk.train import candidates as cand
+from company_risk.train.example import example_features
+
+CFG = ScoringConfig()
+
+
+@pytest.fixture(scope="module")
+def data():
+    table, _ = example_features(n_companies=250, seed=3)
+    columns = feature_columns(table.columns, "all")
+    train = table[table["snapshot_date"] <= pd.Timestamp("2021-12-31")]
+    val = table[
+        table["snapshot_date"].between(pd.Timestamp("2022-01-01"), pd.Timestamp("2023-12-31"))
+    ]
+    today = table[table["snapshot_date"] == table["snapshot_date"].max()].reset_index(drop=True)
+    return train, val, today, columns
+
+
+@pytest.fixture(scope="module")
+def champion_dir(data, tmp_path_factory):
+    train, val, _, columns = data
+    settings = {**cand.DEFAULT_SETTINGS["xgboost"], "n_estimators": 30}
+    fitted = cand.fit_pipeline("xgboost", settings, train, train["label"].to_numpy(), columns, 0, 1)
+    model = cand.calibrate(fitted, val, val["label"].to_numpy(), "sigmoid")
+    target = tmp_path_factory.mktemp("models") / "champion"
+    example = val[columns].head(5)
+    mlflow.sklearn.save_model(
+        model,
+        str(target),
+        signature=mlflow.models.infer_signature(example, model.predict_proba(example)),
+        input_example=example,
+        pyfunc_predict_fn="predict_proba",
+        skops_trusted_types=cand.SKOPS_TRUSTED_TYPES,
+    )
+    meta = {
+        "model_name": "company-risk",
+        "version": "7",
+        "run_id": "abc123",
+        "feature_columns": columns,
+        "train_from": "2016-01-01",
+        "train_until": "2021-12-31",
+    }
+    (target / "champion.json").write_text(json.dumps(meta))
+    return target
+
+
+PHRASES = {
+    "graph__failed_board_links": Phrase(
+        "companies that defaulted with a board member in common", "companies"
+    ),
+    "graph__degree": Phrase("board links"),
+    "graph__board_changes_12m": Phrase("board changes in 12 months"),
+    "graph__closeness": Phrase("network closeness"),
+    "tax__debt": Phrase("tax debt", "EUR"),
+    "tax__debt_age_days": Phrase("tax debt age", "days"),
+    "tax__quarters_in_debt_3y": Phrase("quarters in tax debt in 3 years"),
+    "tax__taxes_paid_4q": Phrase("taxes paid in 4 quarters", "EUR"),
+    "desc__age_years": Phrase("age", "years"),
+    "desc__capital": Phrase("share capital", "EUR"),
+    "desc__equity_ratio": Phrase("equity ratio"),
+    "desc__revenue": Phrase("revenue", "EUR"),
+    "desc__report_late_days": Phrase("days late of the last annual report", "days"),
+    "desc__legal_form": Phrase("legal form"),
+    "desc__sector": Phrase("sector", "category"),
+    "desc__county": Phrase("county"),
+}
+
+
+def _facts(ids) -> pd.DataFrame:
+    facts = pd.DataFrame(index=pd.Index(ids, name="company_id"))
+    facts["status"] = "R"
+    facts["tax_debt"] = 0.0
+    facts["tax_debt_days"] = np.nan
+    facts["board_size"] = 1
+    facts["last_report_year"] = 2023.0
+    facts["revenue"] = 240000.0
+    facts["equity"] = 50000.0
+    facts["overdue_report_year"] = np.nan
+    facts["overdue_reports"] = 0
+    return facts.astype(FACT_COLUMNS)
+
+
+def test_directory_model_resolves_to_the_exported_version(champion_dir):
+    ref = resolve_model(str(champion_dir), None)
+    assert (ref.name, ref.version, ref.run_id) == ("company-risk", "7", "abc123")
+    with pytest.raises(ScoringError, match="no MLmodel"):
+        resolve_model(str(champion_dir.parent / "nowhere"), None)
+
+
+def test_alias_resolves_to_a_version_once(champion_dir, tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    version = mlflow.register_model(f"file://{champion_dir}", "company-risk")
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.set_model_version_tag("company-risk", version.version, "train_until", "2021-12-31")
+    client.set_registered_model_alias("company-risk", "champion", version.version)
+    ref = resolve_model("models:/company-risk@champion", uri)
+    assert ref.uri == f"models:/company-risk/{version.version}"
+    assert ref.version == str(version.version) and ref.train_until == "2021-12-31"
+    with pytest.raises(ScoringError, match="cannot resolve"):
+        resolve_model("models:/company-risk@nobody", uri)
+
+
+def test_signature_mismatch_is_refused(champion_dir, data):
+    model = load_model(resolve_model(str(champion_dir), None), None)
+    _, _, today, _ = data
+    with pytest.raises(ScoringError, match="tax__debt_age_days"):
+        check_signature(model, today.drop(columns=["tax__debt_age_days"]))
+    with pytest.raises(ScoringError, match="wrong kind.*desc__sector"):
+        check_signature(model, today.assign(desc__sector=1.0))
+
+
+def test_scores_classes_credit_and_reasons_for_every_company(champion_dir, data):
+    model = load_model(resolve_model(str(champion_dir), None), None)
+    _, _, today, _ = data
+    facts = _facts(today["company_id"])
+    scores, contributions = score_population(today, facts, model, PHRASES, CFG)
+    assert len(scores) == len(today) and scores["company_id"].is_monotonic_increasing
+    expected = model.estimator.predict_proba(today[model.input_columns])[:, 1]
+    order = np.argsort(today["company_id"].to_numpy(), kind="stable")
+    np.testing.assert_allclose(scores["probability"].to_numpy(), expected[order])
+    assert set(scores["risk_class"]) <= {"I", "II", "III", "IV", "V"}
+    assert (scores["reason_1"] != "").all()
+    # a company whose top drivers include a tax-debt feature: with a debt in the register's
+    # facts, that driver is worded with the facts, not with the feature's raw number
+    debt_slots = scores[[f"reason_feature_{i}" for i in (1, 2, 3)]].apply(
+        lambda col: col.str.startswith("tax__debt")
+    )
+    assert debt_slots.any(axis=None), "some company should have a tax-debt driver"
+    at = debt_slots.any(axis=1).to_numpy().nonzero()[0][0]
+    debtor = scores["company_id"].iloc[at]
+    slot = int(np.argmax(debt_slots.iloc[at].to_numpy())) + 1
+    facts.loc[debtor, ["tax_debt", "tax_debt_days"]] = [4210.0, 95.0]
+    scores, contributions = score_population(today, facts, model, PHRASES, CFG)
+    row = scores.set_index("company_id").loc[debtor]
+    assert row[f"reason_{slot}"].startswith("tax debt 4,210 € for 95 days")
+    assert (
+        scores.loc[scores["company_id"] == debtor, "recommendation"].item() == "no recommendation"
+    )
+    # reasons are the largest contributions, in order of size
+    top = contributions.loc[debtor].abs().sort_values(ascending=False)
+    assert [row[f"reason_feature_{i}"] for i in (1, 2, 3)] == list(top.index[:3])
+
+
+def test_reasons_word_values_and_directions():
+    idx = pd.Index(["1", "2"], name="company_id")
+    contributions = pd.DataFrame(
+        {
+            "graph__failed_board_links": [0.9, -0.1],
+            "desc__report_late_days": [0.2, 0.8],
+            "desc__sector": [0.0, -0.3],
+        },
+        index=idx,
+    )
+    values = pd.DataFrame(
+        {
+            "graph__failed_board_links": [3.0, 0.0],
+            "desc__report_late_days": [400.0, np.nan],
+            "desc__sector": ["F", "G"],
+        },
+        index=idx,
+    )
+    facts = _facts(["1", "2"])
+    facts.loc["2", ["overdue_report_year", "overdue_reports"]] = [2024.0, 1]
+    out = top_reasons(contributions, values, PHRASES, fact_texts(facts), k=3)
+    assert (
+        out.loc["1", "reason_1"]
+        == "companies that defaulted with a board member in common: 3 companies (raises risk)"
+    )
+    assert out.loc["1", "reason_2"] == "days late of the last annual report: 400 days (raises risk)"
+    assert out.loc["1", "reason_3"] == ""  # a zero contribution is no reason
+    assert out.loc["2", "reason_1"] == "annual report 2024 not filed (raises risk)"
+    assert out.loc["2", "reason_2"] == "sector: G (lowers risk)"
+    with pytest.raises(ValueError, match="no catalogue phrase"):
+        top_reasons(contributions, values, {}, fact_texts(facts), k=3)
+    assert format_value(4210.4) == "4,210" and format_value(0.125) == "0.12"

@@ -1,0 +1,294 @@
+"""`company-risk score` end to end on the hand-made world of the ingest tests: idempotency,
+atomicity, backfill, watchlist, and the refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from test_ingest_world import tiny_world
+from typer.testing import CliRunner
+
+from company_risk.cli import app
+from company_risk.config import load_params
+from company_risk.features.build import build_features
+from company_risk.features.tables import load_interim
+from company_risk.ingest import ingest_drops
+from company_risk.schemas import feature_columns
+from company_risk.scoring import ScoringError
+from company_risk.scoring import partition as part
+from company_risk.scoring.run import prepare_job, score_day
+from company_risk.synth.drops import write_drops
+from company_risk.train import candidates as cand
+
+DAYS = ("2021-03-01", "2021-03-02", "2021-03-03")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """Drops of the tiny world and a champion directory fitted on its features."""
+    root = tmp_path_factory.mktemp("score_project")
+    (root / "params.yaml").write_text("features: {first_snapshot: '2019-07-01'}\n")
+    write_drops(tiny_world(), root / "data" / "raw")
+    params = load_params(root / "params.yaml")
+    scratch = root / "scratch_interim"
+    ingest_drops(root / "data" / "raw", scratch, params.ingest, until=dt.date(2021, 3, 1))
+    table = build_features(
+        load_interim(scratch), [dt.date(2021, 3, 1)], params.features, with_label=False
+    )
+    columns = feature_columns(table.columns, "all")
+    y = np.arange(len(table)) % 2
+    fitted = cand.fit_pipeline("logistic_regression", {}, table, y, columns, 0, 1)
+    model = cand.calibrate(fitted, pd.concat([table] * 4), np.tile(y, 4), "sigmoid")
+    example = table[columns].head(3)
+    target = root / "models" / "champion"
+    mlflow.sklearn.save_model(
+        model,
+        str(target),
+        signature=mlflow.models.infer_signature(example, model.predict_proba(example)),
+        input_example=example,
+        pyfunc_predict_fn="predict_proba",
+        skops_trusted_types=cand.SKOPS_TRUSTED_TYPES,
+    )
+    meta = {
+        "model_name": "company-risk",
+        "version": "3",
+        "run_id": "run3",
+        "feature_columns": columns,
+    }
+    (target / "champion.json").write_text(json.dumps(meta))
+    return root
+
+
+def cli(root, *args):
+    result = CliRunner().invoke(
+        app, ["--project-dir", str(root), "score", *args], env={"MLFLOW_TRACKING_URI": ""}
+    )
+    return result
+
+
+def test_scores_are_byte_identical_on_rerun_and_record_the_version(project, tmp_path):
+    out = tmp_path / "scores"
+    first = cli(project, "--date", DAYS[1], "--out", str(out))
+    assert first.exit_code == 0, first.output
+    folder = out / "date=2021-03-02"
+    data = (folder / "scores.parquet").read_bytes()
+    manifest = json.loads((folder / "_manifest.json").read_text())
+    assert cli(project, "--date", DAYS[1], "--out", str(out)).exit_code == 0
+    assert (folder / "scores.parquet").read_bytes() == data
+    assert manifest["model"]["version"] == "3" and manifest["model"]["run_id"] == "run3"
+    assert manifest["latest_drop"] == "2021-03-02" and "2021-03-03" not in manifest["drops_used"]
+    assert sum(manifest["rows_per_class"].values()) == manifest["rows"] > 0
+    assert set(manifest["timings_s"]) >= {"ingest", "features", "predict_reasons", "alerts"}
+    scores = pd.read_parquet(folder / "scores.parquet")
+    assert scores["company_id"].str.fullmatch(r"\d{8}").all()
+    assert {
+        "probability",
+        "risk_class",
+        "recommendation",
+        "credit_limit",
+        "payment_term_days",
+        "reason_1",
+    } <= set(scores.columns)
+    assert not any(pd.api.types.is_datetime64_any_dtype(scores[c]) for c in scores.columns)
+    assert sorted(p.name for p in out.iterdir()) == ["date=2021-03-02"]
+
+
+def test_backfill_scores_each_day_in_order(project, tmp_path):
+    out = tmp_path / "scores"
+    result = cli(project, "--from", DAYS[0], "--to", DAYS[2], "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert part.list_partitions(out) == [dt.date.fromisoformat(d) for d in DAYS]
+    last = json.loads((out / "date=2021-03-03" / "_manifest.json").read_text())
+    assert last["previous_partition"] == "2021-03-02"
+    alerts = pd.read_csv(out / "date=2021-03-03" / "alerts.csv", dtype=str)
+    assert list(alerts.columns) == ["company_id", "date", "kind", "before", "after", "detail"]
+
+
+def _job(project, out, watchlist=None):
+    params = load_params(project / "params.yaml")
+    return prepare_job(
+        raw=project / "data" / "raw",
+        interim=project / "data" / "interim",
+        out=out,
+        model_uri=str(project / "models" / "champion"),
+        tracking_uri=None,
+        params=params,
+        root=project,
+        features_path=None,
+        watchlist=watchlist,
+        engine="pandas",
+    )
+
+
+def test_a_failure_before_the_rename_leaves_nothing_and_old_partitions_intact(
+    project, tmp_path, monkeypatch
+):
+    out = tmp_path / "scores"
+    job = _job(project, out)
+    score_day(job, dt.date(2021, 3, 1))
+    score_day(job, dt.date(2021, 3, 2))
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    def boom(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(part, "write_manifest", boom)
+    for day in (dt.date(2021, 3, 2), dt.date(2021, 3, 3)):  # a rerun and a new day
+        with pytest.raises(OSError, match="disk full"):
+            score_day(job, day)
+    after = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in out.iterdir()) == ["date=2021-03-01", "date=2021-03-02"]
+
+
+def test_watchlist_keeps_alerts_for_own_customers_only(project, tmp_path):
+    out = tmp_path / "scores"
+    job = _job(project, out)
+    first = score_day(job, dt.date(2021, 3, 2))
+    # yesterday everyone looked safe: today every class above I is an alert
+    fake = first.scores.assign(probability=0.0, risk_class="I", tax_debt=0.0)
+    part.write_partition(out, dt.date(2021, 3, 1), fake, first.alerts, {"date": "2021-03-01"})
+    everyone = score_day(job, dt.date(2021, 3, 2)).alerts
+    assert everyone["company_id"].nunique() >= 2
+    mine = everyone["company_id"].iloc[0]
+    watch = tmp_path / "customers.txt"
+    watch.write_text(f"company_id\n{mine}\n# a comment\n\n")
+    result = cli(project, "--date", DAYS[1], "--out", str(out), "--watchlist", str(watch))
+    assert result.exit_code == 0, result.output
+    alerts = pd.read_csv(out / "date=2021-03-02" / "alerts.csv", dtype=str)
+    assert set(alerts["company_id"]) == {mine}
+    assert len(alerts) == (everyone["company_id"] == mine).sum()
+    watch.write_text("1234567X\n")
+    bad = cli(project, "--date", DAYS[1], "--out", str(out), "--watchlist", str(watch))
+    assert bad.exit_code == 2 and "line 1" in bad.output and "registry code" in bad.output
+
+
+def test_refusals(project, tmp_path, monkeypatch):
+    out = tmp_path / "scores"
+    early = cli(project, "--date", "2019-01-01", "--out", str(out))
+    assert early.exit_code == 2 and "no drop dated on or before 2019-01-01" in early.output
+    assert not out.exists() or not any(out.iterdir())
+    # a model whose signature wants a feature the features stage does not make
+    other = tmp_path / "other"
+    mlmodel_dir = project / "models" / "champion"
+    import shutil
+
+    shutil.copytree(mlmodel_dir, other)
+    mlmodel = (other / "MLmodel").read_text()
+    (other / "MLmodel").write_text(
+        mlmodel.replace('"name": "graph__', '"name": "graph__renamed_', 1)
+    )
+    wrong = cli(project, "--date", DAYS[1], "--out", str(out), "--model-uri", str(other))
+    assert wrong.exit_code == 2 and "expects feature column(s)" in wrong.output
+    # an empty population
+    job = _job(project, out)
+    empty = build_features  # the real one, wrapped to return no company
+
+    def no_companies(*args, **kwargs):
+        return empty(*args, **kwargs).head(0)
+
+    monkeypatch.setattr("company_risk.features.build.build_features", no_companies)
+    with pytest.raises(ScoringError, match="population is empty"):
+        score_day(job, dt.date(2021, 3, 2))
+    assert not (out / "date=2021-03-02").exists()
+
+
+def test_daily_synthetic_scores_the_next_unscored_drop(project, tmp_path):
+    out = tmp_path / "scores"
+    args = ["--project-dir", str(project), "daily", "--out", str(out)]
+    runner = CliRunner()
+    first = runner.invoke(app, args, env={"MLFLOW_TRACKING_URI": ""})
+    assert first.exit_code == 0, first.output
+    assert part.list_partitions(out) == [dt.date(2021, 3, 3)]
+    again = runner.invoke(app, args, env={"MLFLOW_TRACKING_URI": ""})
+    assert again.exit_code == 0 and part.list_partitions(out) == [dt.date(2021, 3, 3)]
+
+
+def test_daily_real_downloads_a_new_drop_then_scores_it(project, tmp_path):
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    site = tmp_path / "site"
+    shutil.copytree(project / "data" / "raw" / "2021-03-03", site)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        urls = "\n".join(f"    {p.name}: {base}/{p.name}" for p in sorted(site.iterdir()))
+        params = tmp_path / "params.yaml"
+        params.write_text(
+            "features: {first_snapshot: '2019-07-01'}\nscoring:\n  source: real\n  urls:\n"
+            + urls
+            + "\n"
+        )
+        raw = tmp_path / "raw"
+        shutil.copytree(project / "data" / "raw", raw)
+        result = CliRunner().invoke(
+            app,
+            [
+                "--project-dir",
+                str(project),
+                "--params",
+                str(params),
+                "daily",
+                "--today",
+                "2021-03-04",
+                "--raw",
+                str(raw),
+                "--interim",
+                str(tmp_path / "interim"),
+                "--out",
+                str(tmp_path / "scores"),
+            ],
+            env={"MLFLOW_TRACKING_URI": ""},
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (raw / "2021-03-04").iterdir()) == sorted(
+        p.name for p in site.iterdir()
+    )
+    manifest = json.loads((tmp_path / "scores" / "date=2021-03-04" / "_manifest.json").read_text())
+    assert manifest["latest_drop"] == "2021-03-04"
+
+
+def test_run_is_logged_to_mlflow_with_classes_quantiles_and_drift(project, tmp_path):
+    import dataclasses
+
+    from company_risk.scoring.model import predict
+    from company_risk.scoring.run import EXPERIMENT
+
+    job = _job(project, tmp_path / "scores")
+    params = load_params(project / "params.yaml")
+    table = build_features(
+        load_interim(project / "scratch_interim"),
+        [dt.date(2020, 6, 1)],
+        params.features,
+        with_label=False,
+    )
+    reference = table.assign(probability=predict(job.model, table))
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    job = dataclasses.replace(job, drift_reference=reference, tracking_uri=uri)
+    result = score_day(job, dt.date(2021, 3, 2))
+    drift = result.manifest["drift"]
+    assert (
+        drift["columns"][0]["column"] == "probability"
+        and len(drift["columns"]) == 1 + params.scoring.psi_top_features
+    )
+    runs = mlflow.MlflowClient(tracking_uri=uri).search_runs(
+        [mlflow.MlflowClient(tracking_uri=uri).get_experiment_by_name(EXPERIMENT).experiment_id]
+    )
+    assert len(runs) == 1
+    metrics = runs[0].data.metrics
+    assert sum(metrics[f"n_class_{k}"] for k in ("I", "II", "III", "IV", "V")) == len(result.scores)
+    assert "probability_p50" in metrics and "psi_probability" in metrics
+    assert runs[0].data.params["model_version"] == "3"
