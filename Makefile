@@ -11,10 +11,14 @@ STAMP := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-spark.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
+	@# the Spark engine (extra `spark`) only where Java can run it; tests/test_spark.py skips otherwise
+	if java -version >/dev/null 2>&1; then \
+	  $(BIN)/python -m pip install --quiet -r requirements-spark.lock; \
+	else echo "no Java runtime: skipping requirements-spark.lock (Spark engine)"; fi
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
