@@ -90,3 +90,36 @@ def test_a_failed_or_truncated_download_leaves_no_drop(server, tmp_path):
     assert list(raw.iterdir()) == []
     with pytest.raises(ScoringError, match="urls is empty"):
         fetch_drop({}, raw, D(2025, 10, 4), 10)
+
+
+class _CutShort(http.server.BaseHTTPRequestHandler):
+    """Promises 1,000 bytes, sends 10, then drops the connection (a transfer cut short)."""
+
+    def do_GET(self):  # noqa: N802 (the handler's protocol name)
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b"Registrik;")
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_plain_file_cut_short_in_transfer_leaves_no_drop(tmp_path):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CutShort)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/maksuvolglaste_nimekiri.csv"
+        raw = tmp_path / "raw"
+        with pytest.raises(
+            ScoringError, match="maksuvolglaste_nimekiri.csv.*10 of 1000 bytes.*cut short"
+        ):
+            fetch_drop({"maksuvolglaste_nimekiri.csv": url}, raw, D(2025, 10, 4), 10)
+        assert not raw.exists() or list(raw.iterdir()) == []
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

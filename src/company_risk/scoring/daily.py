@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import shutil
 import urllib.error
 import urllib.request
@@ -63,8 +64,17 @@ def fetch_drop(urls: Mapping[str, str], raw: Path, day: dt.date, timeout_s: floa
                     open(path, "wb") as fh,
                 ):
                     shutil.copyfileobj(response, fh, length=1 << 20)
-            except (urllib.error.URLError, OSError, ValueError) as exc:
+                    promised = response.headers.get("Content-Length")
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
                 raise ScoringError(f"download of {name} from {url} failed: {exc}") from exc
+            # reading in blocks, urllib returns a connection dropped mid-transfer as an early
+            # end of file: only the announced length tells a whole file from a cut one
+            size = path.stat().st_size
+            if promised is not None and promised.isdigit() and size != int(promised):
+                raise ScoringError(
+                    f"download of {name} from {url} failed: {size} of {promised} bytes "
+                    "arrived (cut short)"
+                )
             if path.stat().st_size == 0:
                 raise ScoringError(f"download of {name} from {url}: the file is empty")
             if name.endswith(".zip") and not _whole_zip(path):
