@@ -10,7 +10,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from test_ingest_world import tiny_world
 from typer.testing import CliRunner
 
 from company_risk.cli import app
@@ -24,6 +23,7 @@ from company_risk.scoring import partition as part
 from company_risk.scoring.run import prepare_job, score_day
 from company_risk.synth.drops import write_drops
 from company_risk.train import candidates as cand
+from test_ingest_world import tiny_world
 
 DAYS = ("2021-03-01", "2021-03-02", "2021-03-03")
 
@@ -292,3 +292,26 @@ def test_run_is_logged_to_mlflow_with_classes_quantiles_and_drift(project, tmp_p
     assert sum(metrics[f"n_class_{k}"] for k in ("I", "II", "III", "IV", "V")) == len(result.scores)
     assert "probability_p50" in metrics and "psi_probability" in metrics
     assert runs[0].data.params["model_version"] == "3"
+
+
+def test_scoring_the_latest_drop_of_an_ingested_folder_only_reads_the_history(project, tmp_path):
+    """The DVC `score` stage runs after `ingest` has applied every drop: then `score` must not
+    touch data/interim (the ingest stage's output), not even a file's modification time."""
+    params = load_params(project / "params.yaml")
+    interim = tmp_path / "interim"
+    ingest_drops(project / "data" / "raw", interim, params.ingest)
+    before = {
+        p.relative_to(interim): (p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(interim.rglob("*"))
+        if p.is_file()
+    }
+    assert before
+    result = cli(project, "--interim", str(interim), "--out", str(tmp_path / "scores"))
+    assert result.exit_code == 0, result.output
+    assert part.list_partitions(tmp_path / "scores") == [dt.date.fromisoformat(DAYS[2])]
+    after = {
+        p.relative_to(interim): (p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(interim.rglob("*"))
+        if p.is_file()
+    }
+    assert after == before
