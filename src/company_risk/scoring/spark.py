@@ -24,7 +24,9 @@ from company_risk.scoring.partition import ALERTS, MANIFEST, partition_dir
 
 
 def spark_session(master: str = "local[2]"):
-    """The active Spark session, or a local one configured for dynamic partition overwrite."""
+    """The Spark session already active in this process (one a notebook or a cluster job made
+    before calling company_risk), or a new one on `master`; either way set for dynamic partition
+    overwrite."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -36,7 +38,7 @@ def spark_session(master: str = "local[2]"):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return (
         SparkSession.builder.appName("company-risk-score")
-        .master(os.environ.get("SPARK_MASTER", master))
+        .master(master)
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
