@@ -215,7 +215,13 @@ def report(
     out: Annotated[Path | None, typer.Option(help="Folder of the report files (default reports/).")] = None,
     features_path: Annotated[Path | None, typer.Option("--features", help="features.parquet.")] = None,
     scores: Annotated[Path | None, typer.Option(help="Daily scores (default data/scores).")] = None,
-    generated_on: Annotated[str | None, typer.Option(help="Date printed on the report (default today).")] = None,
+    generated_on: Annotated[
+        str | None,
+        typer.Option(
+            help="Date printed on the report (default: the newest drop or scored day, so the "
+            "report depends on its inputs only)."
+        ),
+    ] = None,
 ) -> None:
     """Write the auditor report (model_comparison.html and .md) from MLflow and the pipeline's outputs."""
     import dataclasses
@@ -224,14 +230,14 @@ def report(
     from company_risk.report.collect import ReportError, ReportSources
 
     c = ctx()
-    day = _parse_date(generated_on, "--generated-on") or dt.date.today()
+    day = _parse_date(generated_on, "--generated-on")
     sources = ReportSources.from_paths(c.paths, c.params_file, c.paths.tracking_uri(os.environ))
     overrides = {"features": features_path, "scores": scores}
     sources = dataclasses.replace(sources, **{k: v for k, v in overrides.items() if v is not None})
     out = out or c.paths.reports
     with stagelog.stage("report") as log:
         try:
-            written = write_report(sources, c.params, day.isoformat(), out)
+            written = write_report(sources, c.params, day.isoformat() if day else None, out)
         except (ReportError, ConfigError) as exc:
             raise _fail(str(exc)) from exc
         for path in written:
