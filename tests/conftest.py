@@ -1,1 +1,82 @@
 """Shared pytest configuration. Area-specific fixtures live beside their tests."""
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+# A world small enough to run end to end in well under a minute, yet with every split holding
+# both classes: quarterly snapshots, three models (two of the study's, one baseline), one
+# search candidate each, few bootstrap rounds.
+TINY_PARAMS = """
+synth: {seed: 5, n_companies: 400, start: "2015-01-01", end: "2025-10-01", daily_tail_days: 3}
+features: {first_snapshot: "2016-01-01", snapshot_every: quarterly, horizon_months: 12}
+split: {train_until: "2021-12-31", gap_months: 12, validation_until: "2023-06-30"}
+models:
+  search_iterations: 1
+  n_jobs: 1
+  decision_tree: {enabled: true}
+  random_forest: {enabled: false}
+  mlp: {enabled: false}
+  svm: {enabled: false}
+  naive_bayes: {enabled: true}
+  xgboost: {enabled: false}
+  logistic_regression: {enabled: true}
+report: {bootstrap_rounds: 30}
+"""
+TINY_SCORE_DATES = ("2025-10-02", "2025-10-03")
+TINY_REPORT_DATE = "2025-10-20"
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory) -> Path:
+    """A tiny synthetic project run through the CLI end to end (synth, ingest, features, train,
+    two days of scoring, report), shared by the report and notebook tests."""
+    from typer.testing import CliRunner
+
+    from company_risk.cli import app
+
+    root = tmp_path_factory.mktemp("tiny_project")
+    (root / "params.yaml").write_text(TINY_PARAMS, encoding="utf-8")
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
+    steps = [["synth"], ["ingest"], ["features"], ["train"]]
+    steps += [["score", "--date", day] for day in TINY_SCORE_DATES]
+    steps.append(["report", "--generated-on", TINY_REPORT_DATE])
+    runner = CliRunner()
+    # The tiny world gains nothing from threads, and on a shared machine multithreaded BLAS only
+    # oversubscribes the cores (the logistic regression fits ran about 20 times slower). Only
+    # libraries already loaded can be limited, hence the imports of every BLAS the stages use.
+    import scipy.linalg  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        for step in steps:
+            result = runner.invoke(app, ["--project-dir", str(root), *step], env=env)
+            assert result.exit_code == 0, f"{step}: {result.output}\n{result.exception!r}"
+    return root
+
+
+@pytest.fixture(scope="session")
+def personal_data(tiny_project) -> set[str]:
+    """Every natural person's full name, personal code and person key found in the raw drops:
+    strings no report or notebook output may contain."""
+    found: set[str] = set()
+    from company_risk.formats import RIK_PERSONS
+
+    for archive in sorted((tiny_project / "data" / "raw").glob(f"*/{RIK_PERSONS}.zip")):
+        with zipfile.ZipFile(archive) as zf:
+            items = json.loads(zf.read(zf.namelist()[0]).decode("utf-8"))
+        for item in items:
+            for person in item.get("kaardile_kantud_isikud", []):
+                if person.get("isiku_tyyp") != "F":
+                    continue
+                found.add(f"{person.get('eesnimi', '')} {person.get('nimi_arinimi', '')}".strip())
+                found.update(
+                    str(person[k])
+                    for k in ("isikukood_registrikood", "isikukood_hash")
+                    if person.get(k)
+                )
+    assert found, "the tiny world has natural persons on its registry cards"
+    return found
