@@ -23,6 +23,8 @@ def test_unknown_params_key_stops_with_exit_2(tmp_path):
 
 def test_bad_date_option_is_named(tmp_path):
     (tmp_path / "params.yaml").write_text("{}\n")
-    result = runner.invoke(app, ["--project-dir", str(tmp_path), "features", "--date", "2025-02-30"])
+    result = runner.invoke(
+        app, ["--project-dir", str(tmp_path), "features", "--date", "2025-02-30"]
+    )
     assert result.exit_code == 2
     assert "--date" in result.output

@@ -57,15 +57,26 @@ class Tables:
         valid_to: str | None = None,
     ) -> Tables:
         """A company version; the first call for a company also records its status R."""
-        start = T(valid_from) if valid_from else max(self.drops[0], self.drop_on_or_after(registered))
+        start = (
+            T(valid_from) if valid_from else max(self.drops[0], self.drop_on_or_after(registered))
+        )
         if not any(r["company_id"] == cid for r in self.rows["companies"]):
             self.status(cid, status, registered, published_on=start)
         self.rows["companies"].append(
             dict(
-                company_id=cid, valid_from=start, valid_to=T(valid_to) if valid_to else pd.NaT,
-                name=f"Firma {cid}", legal_form=legal_form, legal_form_subtype="",
-                vat_number=vat, first_registered=T(registered), ehak_code="0784",
-                county=county, emtak_code="47111", sector=sector, capital=capital,
+                company_id=cid,
+                valid_from=start,
+                valid_to=T(valid_to) if valid_to else pd.NaT,
+                name=f"Firma {cid}",
+                legal_form=legal_form,
+                legal_form_subtype="",
+                vat_number=vat,
+                first_registered=T(registered),
+                ehak_code="0784",
+                county=county,
+                emtak_code="47111",
+                sector=sector,
+                capital=capital,
             )
         )
         return self
@@ -73,16 +84,30 @@ class Tables:
     def status(self, cid, status, valid_from, published_on=None, valid_to=None) -> Tables:
         published = T(published_on) if published_on else self.drop_on_or_after(valid_from)
         self.rows["status_history"].append(
-            dict(company_id=cid, status=status, valid_from=T(valid_from),
-                 valid_to=T(valid_to) if valid_to else pd.NaT, published_on=published)
+            dict(
+                company_id=cid,
+                status=status,
+                valid_from=T(valid_from),
+                valid_to=T(valid_to) if valid_to else pd.NaT,
+                published_on=published,
+            )
         )
         return self
 
     def role(self, cid, person, start, end=None, published_on=None, role="JUHL") -> Tables:
-        published = T(published_on) if published_on else max(self.drops[0], self.drop_on_or_after(start))
+        published = (
+            T(published_on) if published_on else max(self.drops[0], self.drop_on_or_after(start))
+        )
         self.rows["board_roles"].append(
-            dict(company_id=cid, person_id=person, person_type="F", role=role,
-                 start_date=T(start), end_date=T(end) if end else pd.NaT, published_on=published)
+            dict(
+                company_id=cid,
+                person_id=person,
+                person_type="F",
+                role=role,
+                start_date=T(start),
+                end_date=T(end) if end else pd.NaT,
+                published_on=published,
+            )
         )
         return self
 
@@ -94,30 +119,54 @@ class Tables:
         if not any(r["as_of"] == T(as_of) for r in self.rows["tax_debt_lists"]):
             self.tax_list(as_of)
         self.rows["tax_debts"].append(
-            dict(company_id=cid, as_of=T(as_of), debt=float(debt), disputed=float(disputed),
-                 scheduled=float(scheduled), schedule_end=pd.NaT,
-                 oldest_due=T(oldest_due) if oldest_due else T(as_of) - pd.Timedelta(days=30))
+            dict(
+                company_id=cid,
+                as_of=T(as_of),
+                debt=float(debt),
+                disputed=float(disputed),
+                scheduled=float(scheduled),
+                schedule_end=pd.NaT,
+                oldest_due=T(oldest_due) if oldest_due else T(as_of) - pd.Timedelta(days=30),
+            )
         )
         return self
 
     def report(self, cid, fiscal_year, submitted, published_on=None, **figures) -> Tables:
         published = T(published_on) if published_on else self.drop_on_or_after(submitted)
         row = dict(
-            report_id=f"{cid}-{fiscal_year}-{len(self.rows['annual_reports'])}", company_id=cid,
-            fiscal_year=fiscal_year, period_start=T(f"{fiscal_year}-01-01"),
-            period_end=T(f"{fiscal_year}-12-31"), submitted_on=T(submitted),
-            published_on=published, audited=False, consolidated=False,
+            report_id=f"{cid}-{fiscal_year}-{len(self.rows['annual_reports'])}",
+            company_id=cid,
+            fiscal_year=fiscal_year,
+            period_start=T(f"{fiscal_year}-01-01"),
+            period_end=T(f"{fiscal_year}-12-31"),
+            submitted_on=T(submitted),
+            published_on=published,
+            audited=False,
+            consolidated=False,
         )
-        for name in ("revenue", "net_profit", "equity", "assets", "current_assets",
-                     "current_liabilities", "non_current_liabilities", "cash",
-                     "labour_expense", "employees"):
+        for name in (
+            "revenue",
+            "net_profit",
+            "equity",
+            "assets",
+            "current_assets",
+            "current_liabilities",
+            "non_current_liabilities",
+            "cash",
+            "labour_expense",
+            "employees",
+        ):
             row[name] = float(figures.get(name, np.nan))
         self.rows["annual_reports"].append(row)
         return self
 
     def payment(self, cid, year, quarter, published_on=None, **values) -> Tables:
         quarter_end = T(year=year, month=3 * quarter, day=1) + pd.offsets.MonthEnd(0)
-        published = T(published_on) if published_on else self.drop_on_or_after(quarter_end + pd.Timedelta(days=10))
+        published = (
+            T(published_on)
+            if published_on
+            else self.drop_on_or_after(quarter_end + pd.Timedelta(days=10))
+        )
         row = dict(company_id=cid, year=year, quarter=quarter, published_on=published)
         for name in ("state_taxes", "labour_taxes", "turnover", "employees"):
             row[name] = float(values.get(name, 0.0))
@@ -179,8 +228,9 @@ def test_a_missing_column_is_named():
 
 def test_a_column_of_the_wrong_type_is_named():
     tables = Tables().company("10000001").build()
-    tables["tax_debts"] = tables["tax_debts"].assign(debt=pd.Series(["a lot"], dtype="str").reindex(
-        tables["tax_debts"].index))
+    tables["tax_debts"] = tables["tax_debts"].assign(
+        debt=pd.Series(["a lot"], dtype="str").reindex(tables["tax_debts"].index)
+    )
     tables["companies"] = tables["companies"].assign(capital="much")
     with pytest.raises(FeatureError, match="companies: column capital"):
         build_features(tables, [dt.date(2020, 1, 1)], CFG, with_label=False)
@@ -188,7 +238,12 @@ def test_a_column_of_the_wrong_type_is_named():
 
 # -------------------------------------------------------------------------- population
 def test_population_uses_only_status_facts_published_by_t():
-    w = Tables().company("10000001").company("10000002").company("10000003", registered="2019-06-10")
+    w = (
+        Tables()
+        .company("10000001")
+        .company("10000002")
+        .company("10000003", registered="2019-06-10")
+    )
     # liquidation dated before t but published after it: still R at t
     w.status("10000001", "L", "2019-12-20", published_on="2020-02-01")
     w.status("10000002", "N", "2019-11-05")  # published 2019-12-01

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from test_features import Tables, features_at
 
 V, W = "30000001", "30000002"
@@ -24,11 +25,31 @@ def world() -> Tables:
     w = Tables()
     w.company(V, registered="2012-03-01", valid_to="2018-01-01")
     w.company(V, registered="2012-03-01", vat="EE101", capital=5000, valid_from="2018-01-01")
-    w.company(W, registered="2017-06-01", legal_form="Aktsiaselts", sector="C", county="Tartu maakond")
-    w.report(V, 2017, "2018-05-10", revenue=1000, net_profit=100, equity=400, assets=1000,
-             current_assets=500, current_liabilities=250)
-    w.report(V, 2018, "2019-09-15", revenue=1500, net_profit=-300, equity=-50, assets=800,
-             current_assets=300, current_liabilities=600)
+    w.company(
+        W, registered="2017-06-01", legal_form="Aktsiaselts", sector="C", county="Tartu maakond"
+    )
+    w.report(
+        V,
+        2017,
+        "2018-05-10",
+        revenue=1000,
+        net_profit=100,
+        equity=400,
+        assets=1000,
+        current_assets=500,
+        current_liabilities=250,
+    )
+    w.report(
+        V,
+        2018,
+        "2019-09-15",
+        revenue=1500,
+        net_profit=-300,
+        equity=-50,
+        assets=800,
+        current_assets=300,
+        current_liabilities=600,
+    )
     w.report(V, 2019, "2019-12-20", published_on="2020-02-01", revenue=9, equity=9, assets=9)
     w.report(V, 2024, "2020-03-01", revenue=9, equity=9, assets=9)
     return w
@@ -41,8 +62,10 @@ def got(world):
 
 EXPECTED = {
     # feature: (V, W)
-    "desc__age_years": ((pd.Timestamp(T0) - pd.Timestamp("2012-03-01")).days / YEAR,
-                        (pd.Timestamp(T0) - pd.Timestamp("2017-06-01")).days / YEAR),
+    "desc__age_years": (
+        (pd.Timestamp(T0) - pd.Timestamp("2012-03-01")).days / YEAR,
+        (pd.Timestamp(T0) - pd.Timestamp("2017-06-01")).days / YEAR,
+    ),
     "desc__vat_registered": (1, 0),
     "desc__vat_age_years": (730 / YEAR, np.nan),
     "desc__capital": (5000, 2500),
@@ -64,12 +87,17 @@ EXPECTED = {
 @pytest.mark.parametrize("feature", sorted(EXPECTED))
 def test_descriptive_feature_by_hand(got, feature):
     assert list(got.index) == [V, W]
-    np.testing.assert_allclose(got[feature].to_numpy(), np.array(EXPECTED[feature], float), err_msg=feature)
+    np.testing.assert_allclose(
+        got[feature].to_numpy(), np.array(EXPECTED[feature], float), err_msg=feature
+    )
 
 
 def test_categoricals_come_from_the_version_valid_at_t(got):
     assert got.loc[W, ["desc__legal_form", "desc__sector", "desc__county"]].tolist() == [
-        "Aktsiaselts", "C", "Tartu maakond"]
+        "Aktsiaselts",
+        "C",
+        "Tartu maakond",
+    ]
     assert got.loc[V, "desc__legal_form"] == "Osaühing"
     assert str(got["desc__sector"].dtype) == "str"
 

@@ -19,9 +19,9 @@ import dataclasses
 import networkx as nx
 import numpy as np
 import pytest
-from test_features import CFG, Tables, features_at
 
 from company_risk.config import GraphConfig
+from test_features import CFG, Tables, features_at
 
 A, B, C, D, E, F, G, H = (f"1000000{i}" for i in range(1, 9))
 T0 = "2020-01-01"
@@ -32,7 +32,9 @@ def world() -> Tables:
     w = Tables()
     for company in (A, B, C, D, E, F, G, H):
         w.company(company, registered="2008-01-01")
-    w.role(A, "p1", "2019-10-01").role(A, "p2", "2015-01-01").role(A, "p5", "2016-01-01", role="PROK")
+    w.role(A, "p1", "2019-10-01").role(A, "p2", "2015-01-01").role(
+        A, "p5", "2016-01-01", role="PROK"
+    )
     w.role(B, "p1", "2016-01-01").role(B, "p3", "2017-01-01", end="2019-03-01")
     w.role(C, "p2", "2012-01-01", end="2017-06-01")
     w.role(D, "p3", "2019-08-01")
@@ -78,7 +80,9 @@ EXPECTED = {
 @pytest.mark.parametrize("feature", sorted(EXPECTED))
 def test_graph_feature_by_hand(got, feature):
     assert list(got.index) == [A, B, D, E, F]
-    np.testing.assert_allclose(got[feature].to_numpy(), np.array(EXPECTED[feature], float), err_msg=feature)
+    np.testing.assert_allclose(
+        got[feature].to_numpy(), np.array(EXPECTED[feature], float), err_msg=feature
+    )
 
 
 def test_pagerank_is_networkx_pagerank_on_the_current_bipartite_graph(got):

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_features import CFG, Tables, monthly
 
 from company_risk.features import FeatureError
 from company_risk.features.build import build_features
+from test_features import CFG, Tables, monthly
 
 DROPS = monthly("2015-01-01", "2024-12-01")
 
@@ -36,26 +36,41 @@ def random_history(seed: int) -> Tables:
     def lag(date) -> pd.Timestamp:
         """Published by the first drop on or after `date`, or one to two drops later."""
         first = int(np.searchsorted(np.array(DROPS, dtype="datetime64[us]"), np.datetime64(date)))
-        return DROPS[min(first + int(rng.integers(0, 3)), len(DROPS) - 1)] if first < len(DROPS) else None
+        return (
+            DROPS[min(first + int(rng.integers(0, 3)), len(DROPS) - 1)]
+            if first < len(DROPS)
+            else None
+        )
 
     companies = [f"4000{i:04d}" for i in range(int(rng.integers(3, 9)))]
     persons = [f"p{i}" for i in range(int(rng.integers(2, 7)))]
     for cid in companies:
         registered = day() - pd.DateOffset(years=int(rng.integers(0, 6)))
-        starts = sorted({w.drop_on_or_after(max(registered, DROPS[0]))}
-                        | {DROPS[i] for i in rng.integers(0, len(DROPS), int(rng.integers(0, 3)))})
+        starts = sorted(
+            {w.drop_on_or_after(max(registered, DROPS[0]))}
+            | {DROPS[i] for i in rng.integers(0, len(DROPS), int(rng.integers(0, 3)))}
+        )
         starts = [s for s in starts if s >= w.drop_on_or_after(max(registered, DROPS[0]))]
         for k, start in enumerate(starts):
             end = starts[k + 1] if k + 1 < len(starts) else None
-            w.company(cid, registered=str(registered.date()), valid_from=str(start.date()),
-                      valid_to=str(end.date()) if end else None,
-                      vat="EE1" if rng.random() < 0.5 else "", capital=float(rng.integers(1, 9) * 1000),
-                      sector="ABC"[int(rng.integers(3))])
+            w.company(
+                cid,
+                registered=str(registered.date()),
+                valid_from=str(start.date()),
+                valid_to=str(end.date()) if end else None,
+                vat="EE1" if rng.random() < 0.5 else "",
+                capital=float(rng.integers(1, 9) * 1000),
+                sector="ABC"[int(rng.integers(3))],
+            )
         if rng.random() < 0.4:
             exit_day = day(after=registered)
             if rng.random() < 0.5:
-                w.default(cid, exit_day, kind=["bankrupt", "deleted"][int(rng.integers(2))],
-                          published_on=lag(exit_day))
+                w.default(
+                    cid,
+                    exit_day,
+                    kind=["bankrupt", "deleted"][int(rng.integers(2))],
+                    published_on=lag(exit_day),
+                )
             else:
                 w.status(cid, "L", exit_day, published_on=lag(exit_day))
         for _ in range(int(rng.integers(0, 4))):
@@ -71,26 +86,52 @@ def random_history(seed: int) -> Tables:
             w.role(cid, person, start, end=end, published_on=published)
         for _ in range(int(rng.integers(0, 3))):
             year = int(rng.integers(2014, 2025))
-            submitted = pd.Timestamp(f"{year + 1}-01-01") + pd.Timedelta(days=int(rng.integers(0, 700)))
+            submitted = pd.Timestamp(f"{year + 1}-01-01") + pd.Timedelta(
+                days=int(rng.integers(0, 700))
+            )
             published = lag(submitted)
             if published is not None:
-                w.report(cid, year, submitted, published_on=published,
-                         revenue=float(rng.integers(0, 1000)), equity=float(rng.integers(-100, 500)),
-                         assets=float(rng.integers(1, 900)), net_profit=float(rng.integers(-50, 50)))
+                w.report(
+                    cid,
+                    year,
+                    submitted,
+                    published_on=published,
+                    revenue=float(rng.integers(0, 1000)),
+                    equity=float(rng.integers(-100, 500)),
+                    assets=float(rng.integers(1, 900)),
+                    net_profit=float(rng.integers(-50, 50)),
+                )
         for _ in range(int(rng.integers(0, 6))):
             year, quarter = int(rng.integers(2015, 2025)), int(rng.integers(1, 5))
-            if not any(r["company_id"] == cid and (r["year"], r["quarter"]) == (year, quarter)
-                       for r in w.rows["tax_payments"]):
-                w.payment(cid, year, quarter, turnover=float(rng.integers(0, 900)),
-                          labour_taxes=float(rng.integers(0, 90)), employees=float(rng.integers(0, 5)))
-    list_days = sorted({DROPS[i] - pd.Timedelta(days=int(rng.integers(0, 20)))
-                        for i in rng.integers(0, len(DROPS), 40)})
+            if not any(
+                r["company_id"] == cid and (r["year"], r["quarter"]) == (year, quarter)
+                for r in w.rows["tax_payments"]
+            ):
+                w.payment(
+                    cid,
+                    year,
+                    quarter,
+                    turnover=float(rng.integers(0, 900)),
+                    labour_taxes=float(rng.integers(0, 90)),
+                    employees=float(rng.integers(0, 5)),
+                )
+    list_days = sorted(
+        {
+            DROPS[i] - pd.Timedelta(days=int(rng.integers(0, 20)))
+            for i in rng.integers(0, len(DROPS), 40)
+        }
+    )
     for as_of in list_days:
         w.tax_list(as_of)
         for cid in companies:
             if rng.random() < 0.3:
-                w.debt(cid, as_of, float(rng.integers(1, 5000)), disputed=float(rng.integers(0, 2)),
-                       oldest_due=as_of - pd.Timedelta(days=int(rng.integers(0, 400))))
+                w.debt(
+                    cid,
+                    as_of,
+                    float(rng.integers(1, 5000)),
+                    disputed=float(rng.integers(0, 2)),
+                    oldest_due=as_of - pd.Timedelta(days=int(rng.integers(0, 400))),
+                )
     return w
 
 
@@ -115,7 +156,9 @@ def known_at(tables: dict[str, pd.DataFrame], t: pd.Timestamp) -> dict[str, pd.D
         "status_history": s,
         "board_roles": r,
         "tax_debts": tables["tax_debts"].loc[tables["tax_debts"]["as_of"] <= last_drop],
-        "tax_debt_lists": tables["tax_debt_lists"].loc[tables["tax_debt_lists"]["as_of"] <= last_drop],
+        "tax_debt_lists": tables["tax_debt_lists"].loc[
+            tables["tax_debt_lists"]["as_of"] <= last_drop
+        ],
         "annual_reports": a.loc[(a["submitted_on"] <= t) & (a["published_on"] <= t)],
         "tax_payments": tables["tax_payments"].loc[tables["tax_payments"]["published_on"] <= t],
         "defaults": d,
@@ -147,8 +190,19 @@ def test_the_random_histories_hold_facts_after_t():
     """The property is not vacuous: the drawn histories do carry later facts in every table
     that `known_at` cuts, and open intervals it has to reopen."""
     t = pd.Timestamp("2019-06-01")
-    removed = dict.fromkeys(["companies", "status_history", "board_roles", "tax_debts",
-                             "annual_reports", "tax_payments", "defaults", "ingest_log"], 0)
+    removed = dict.fromkeys(
+        [
+            "companies",
+            "status_history",
+            "board_roles",
+            "tax_debts",
+            "annual_reports",
+            "tax_payments",
+            "defaults",
+            "ingest_log",
+        ],
+        0,
+    )
     reopened = 0
     for seed in range(8):
         full = random_history(seed).build()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from test_features import Tables, features_at, monthly
 
 X, Y = "20000001", "20000002"
@@ -72,7 +73,9 @@ EXPECTED = {
 @pytest.mark.parametrize("feature", sorted(EXPECTED))
 def test_tax_feature_by_hand(got, feature):
     assert list(got.index) == [X, Y]
-    np.testing.assert_allclose(got[feature].to_numpy(), np.array(EXPECTED[feature], float), err_msg=feature)
+    np.testing.assert_allclose(
+        got[feature].to_numpy(), np.array(EXPECTED[feature], float), err_msg=feature
+    )
 
 
 def test_a_list_dated_before_t_but_delivered_later_is_not_seen():

@@ -81,7 +81,9 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
 # ----------------------------------------------------------------------------------- synth
 @app.command()
 def synth(
-    out: Annotated[Path | None, typer.Option(help="Where dated drops go (default data/raw).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Where dated drops go (default data/raw).")
+    ] = None,
     truth: Annotated[Path | None, typer.Option(help="Where the world's truth goes.")] = None,
     n_companies: Annotated[int | None, typer.Option(help="Companies ever born.")] = None,
     seed: Annotated[int | None, typer.Option()] = None,
@@ -113,7 +115,13 @@ def synth(
     truth = truth or c.paths.truth
     report = report or c.paths.reports / "world.json"
     with stagelog.stage("synth") as log:
-        log.info("simulating %d companies, %s .. %s, seed %d", cfg.n_companies, cfg.start, cfg.end, cfg.seed)
+        log.info(
+            "simulating %d companies, %s .. %s, seed %d",
+            cfg.n_companies,
+            cfg.start,
+            cfg.end,
+            cfg.seed,
+        )
         world = simulate(cfg)
         drops = write_drops(world, out)
         log.info("wrote %d drops to %s", len(drops), stagelog.describe(out))
@@ -144,16 +152,27 @@ def ingest(
             result = ingest_drops(raw, out, c.params.ingest, until=_parse_date(until, "--until"))
         except (IngestError, ConfigError) as exc:
             raise _fail(str(exc)) from exc
-        log.info("read %s; applied %d new drop(s), %d already applied", raw, len(result.applied), len(result.skipped))
+        log.info(
+            "read %s; applied %d new drop(s), %d already applied",
+            raw,
+            len(result.applied),
+            len(result.skipped),
+        )
         log.info("wrote %s", stagelog.describe(out))
 
 
 # -------------------------------------------------------------------------------- features
 @app.command()
 def features(
-    interim: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default data/processed).")] = None,
-    date: Annotated[str | None, typer.Option(help="One snapshot date (scoring mode, no label).")] = None,
+    interim: Annotated[
+        Path | None, typer.Option(help="History tables (default data/interim).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default data/processed).")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="One snapshot date (scoring mode, no label).")
+    ] = None,
     catalogue: Annotated[Path | None, typer.Option(help="Feature catalogue markdown.")] = None,
 ) -> None:
     """Point-in-time features and 12-month labels at each snapshot date."""
@@ -178,7 +197,9 @@ def features(
         except (FeatureError, ConfigError) as exc:
             raise _fail(str(exc)) from exc
         target = write_parquet(table, out / "features.parquet")
-        log.info("wrote %s: %d rows, %d snapshots", stagelog.describe(target), len(table), len(dates))
+        log.info(
+            "wrote %s: %d rows, %d snapshots", stagelog.describe(target), len(table), len(dates)
+        )
         write_text(catalogue_markdown(), catalogue)
         log.info("wrote %s", catalogue)
 
@@ -186,8 +207,12 @@ def features(
 # ----------------------------------------------------------------------------------- train
 @app.command()
 def train(
-    features_path: Annotated[Path | None, typer.Option("--features", help="features.parquet.")] = None,
-    truth: Annotated[Path | None, typer.Option(help="The world's truth, for the oracle gap.")] = None,
+    features_path: Annotated[
+        Path | None, typer.Option("--features", help="features.parquet.")
+    ] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="The world's truth, for the oracle gap.")
+    ] = None,
 ) -> None:
     """Train the model x feature-set grid, track it in MLflow, and update challenger/champion."""
     from company_risk.train.run import TrainError, run_training
@@ -212,8 +237,12 @@ def train(
 # ---------------------------------------------------------------------------------- report
 @app.command()
 def report(
-    out: Annotated[Path | None, typer.Option(help="Folder of the report files (default reports/).")] = None,
-    features_path: Annotated[Path | None, typer.Option("--features", help="features.parquet.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder of the report files (default reports/).")
+    ] = None,
+    features_path: Annotated[
+        Path | None, typer.Option("--features", help="features.parquet.")
+    ] = None,
     scores: Annotated[Path | None, typer.Option(help="Daily scores (default data/scores).")] = None,
     generated_on: Annotated[
         str | None,
@@ -280,19 +309,35 @@ _ENGINE_HELP = "pandas (one machine) or spark (mlflow.pyfunc.spark_udf; needs co
 
 @app.command()
 def score(
-    date: Annotated[str | None, typer.Option(help="Score as of this date (default: the latest drop).")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="Backfill: first drop date to score.")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Backfill: last drop date to score.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Partitions date=D/ (default data/scores).")] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Score as of this date (default: the latest drop).")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Backfill: first drop date to score.")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Backfill: last drop date to score.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Partitions date=D/ (default data/scores).")
+    ] = None,
     raw: Annotated[Path | None, typer.Option(help="Dated drops (default data/raw).")] = None,
-    interim: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
+    interim: Annotated[
+        Path | None, typer.Option(help="History tables (default data/interim).")
+    ] = None,
     model_uri: Annotated[
         str | None,
-        typer.Option(help="models:/company-risk@champion (default with a tracking database) or a model directory (default models/champion)."),
+        typer.Option(
+            help="models:/company-risk@champion (default with a tracking database) or a model directory (default models/champion)."
+        ),
     ] = None,
-    watchlist: Annotated[Path | None, typer.Option(help="Registry codes, one a line: alerts for these only.")] = None,
+    watchlist: Annotated[
+        Path | None, typer.Option(help="Registry codes, one a line: alerts for these only.")
+    ] = None,
     engine: Annotated[str, typer.Option(help=_ENGINE_HELP)] = "pandas",
-    features_path: Annotated[Path | None, typer.Option("--features", help="Training features (drift reference).")] = None,
+    features_path: Annotated[
+        Path | None, typer.Option("--features", help="Training features (drift reference).")
+    ] = None,
 ) -> None:
     """Score every active company as of a date: probability, class, credit, reasons, alerts."""
     from company_risk.features import FeatureError
@@ -312,7 +357,9 @@ def score(
             if first or last:
                 dates = [d for d in drops if d >= (first or dt.date.min)]
                 if not dates:
-                    raise ScoringError(f"no drop dated {first or '…'} .. {last or '…'} in {job.raw}")
+                    raise ScoringError(
+                        f"no drop dated {first or '…'} .. {last or '…'} in {job.raw}"
+                    )
             elif day:
                 dates = [day]
             elif drops:
@@ -327,13 +374,23 @@ def score(
 
 @app.command()
 def daily(
-    source: Annotated[str | None, typer.Option(help="synthetic or real (default scoring.source).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Partitions date=D/ (default data/scores).")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="synthetic or real (default scoring.source).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Partitions date=D/ (default data/scores).")
+    ] = None,
     raw: Annotated[Path | None, typer.Option(help="Dated drops (default data/raw).")] = None,
-    interim: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
+    interim: Annotated[
+        Path | None, typer.Option(help="History tables (default data/interim).")
+    ] = None,
     model_uri: Annotated[str | None, typer.Option(help="As for `score`.")] = None,
-    watchlist: Annotated[Path | None, typer.Option(help="Registry codes: alerts for these only.")] = None,
-    today: Annotated[str | None, typer.Option(help="The day of a real download (default: today).")] = None,
+    watchlist: Annotated[
+        Path | None, typer.Option(help="Registry codes: alerts for these only.")
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option(help="The day of a real download (default: today).")
+    ] = None,
 ) -> None:
     """The scheduler's one command: fetch (real) or pick (synthetic) the day's drop, ingest, score."""
     from company_risk.features import FeatureError
@@ -351,7 +408,9 @@ def daily(
             raw_dir, out_dir = raw or c.paths.raw, out or c.paths.scores
             if source == "real":
                 day = _parse_date(today, "--today") or dt.date.today()
-                folder = fetch_drop(c.params.scoring.urls, raw_dir, day, c.params.scoring.download_timeout_s)
+                folder = fetch_drop(
+                    c.params.scoring.urls, raw_dir, day, c.params.scoring.download_timeout_s
+                )
                 log.info("drop %s", stagelog.describe(folder))
             else:
                 day = synthetic_date(raw_dir, out_dir)

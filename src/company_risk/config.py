@@ -133,8 +133,14 @@ class ScoringConfig:
     class_policies: tuple[tuple[str, ...], ...] = (
         ("monitoring", "repeat invoice", "reminder"),
         ("monitoring", "repeat invoice", "reminder", "shorter payment term"),
-        ("monitoring", "repeat invoice", "reminder", "shorter payment term", "warning notice",
-         "payment agreement"),
+        (
+            "monitoring",
+            "repeat invoice",
+            "reminder",
+            "shorter payment term",
+            "warning notice",
+            "payment agreement",
+        ),
         ("credit sale not advised", "extra guarantee"),
         ("credit sale not advised", "collection unlikely"),
     )

@@ -36,7 +36,9 @@ def drop_dates(tables: Mapping[str, pd.DataFrame]) -> np.ndarray:
     return dates
 
 
-def training_snapshot_dates(tables: Mapping[str, pd.DataFrame], cfg: FeaturesConfig) -> list[dt.date]:
+def training_snapshot_dates(
+    tables: Mapping[str, pd.DataFrame], cfg: FeaturesConfig
+) -> list[dt.date]:
     """Every `snapshot_every` date (first day of a month, quarter or year) from
     `first_snapshot` (and not before the first drop) to the last date whose whole outcome window
     is observed: the last drop date minus `horizon_months`."""
@@ -49,7 +51,9 @@ def training_snapshot_dates(tables: Mapping[str, pd.DataFrame], cfg: FeaturesCon
     start = max(pd.Timestamp(cfg.first_snapshot), pd.Timestamp(drops[0]))
     end = pd.Timestamp(drops[-1]) - pd.DateOffset(months=cfg.horizon_months)
     # first period start on or after `start`
-    month = pd.Timestamp(start.year, 1, 1) + pd.DateOffset(months=((start.month - 1) // step) * step)
+    month = pd.Timestamp(start.year, 1, 1) + pd.DateOffset(
+        months=((start.month - 1) // step) * step
+    )
     if month < start:
         month += pd.DateOffset(months=step)
     dates = []
@@ -115,8 +119,12 @@ def _snapshot(
         raise FeatureError(f"no company has status R on {t.date()}: the population is empty")
     debtors = debtors_at(tables["tax_debts"], tables["tax_debt_lists"], cutoff)
     parts = [
-        graph_features(tables["board_roles"], pop, t, defaulted_by(known_on, t), debtors, cfg.graph),
-        tax_features(tables["tax_debts"], tables["tax_debt_lists"], tables["tax_payments"], pop, t, cutoff),
+        graph_features(
+            tables["board_roles"], pop, t, defaulted_by(known_on, t), debtors, cfg.graph
+        ),
+        tax_features(
+            tables["tax_debts"], tables["tax_debt_lists"], tables["tax_payments"], pop, t, cutoff
+        ),
         descriptive_features(tables["companies"], tables["annual_reports"], pop, t, cfg),
     ]
     if with_label:

@@ -31,31 +31,76 @@ FEATURES = define(
         ("sector", "EMTAK section of the main activity (A..U)", "category", "sector"),
         ("county", "county of the registered address", "category", "county"),
         ("vat_registered", "1 if the company has a VAT number at t", "flag", "VAT registered"),
-        ("vat_age_years", "years since the current VAT registration was first seen (NaN when "
-         "not registered)", "years", "years VAT registered"),
+        (
+            "vat_age_years",
+            "years since the current VAT registration was first seen (NaN when not registered)",
+            "years",
+            "years VAT registered",
+        ),
         ("capital", "registered share capital", "EUR", "share capital"),
-        ("reports_due", "fiscal years among the last report_lookback_years whose report "
-         "deadline passed by t while the company existed", "reports", "annual reports due"),
-        ("reports_missing", "of those fiscal years, how many have no report visible at t",
-         "reports", "annual reports missing"),
-        ("no_report", "1 if no annual report at all is visible at t (the report figures below "
-         "are then NaN)", "flag", "no annual report on file"),
-        ("last_report_days_late", "days the last visible report was submitted after its "
-         "deadline (0 if on time)", "days", "days late of the last annual report"),
-        ("months_since_last_report", "months since the last visible report was submitted",
-         "months", "months since the last annual report"),
+        (
+            "reports_due",
+            "fiscal years among the last report_lookback_years whose report "
+            "deadline passed by t while the company existed",
+            "reports",
+            "annual reports due",
+        ),
+        (
+            "reports_missing",
+            "of those fiscal years, how many have no report visible at t",
+            "reports",
+            "annual reports missing",
+        ),
+        (
+            "no_report",
+            "1 if no annual report at all is visible at t (the report figures below are then NaN)",
+            "flag",
+            "no annual report on file",
+        ),
+        (
+            "last_report_days_late",
+            "days the last visible report was submitted after its deadline (0 if on time)",
+            "days",
+            "days late of the last annual report",
+        ),
+        (
+            "months_since_last_report",
+            "months since the last visible report was submitted",
+            "months",
+            "months since the last annual report",
+        ),
         ("revenue", "revenue in the last visible report", "EUR", "revenue in the last report"),
         ("assets", "total assets in the last visible report", "EUR", "assets in the last report"),
-        ("equity_ratio", "equity / assets in the last visible report", "ratio",
-         "equity ratio in the last report"),
-        ("current_ratio", "current assets / current liabilities in the last visible report",
-         "ratio", "current ratio in the last report"),
-        ("profit_margin", "net profit / revenue in the last visible report", "ratio",
-         "profit margin in the last report"),
-        ("revenue_growth", "revenue / revenue of the previous fiscal year's visible report - 1",
-         "ratio", "revenue growth in the last report"),
-        ("negative_equity", "1 if equity in the last visible report is negative", "flag",
-         "negative equity in the last report"),
+        (
+            "equity_ratio",
+            "equity / assets in the last visible report",
+            "ratio",
+            "equity ratio in the last report",
+        ),
+        (
+            "current_ratio",
+            "current assets / current liabilities in the last visible report",
+            "ratio",
+            "current ratio in the last report",
+        ),
+        (
+            "profit_margin",
+            "net profit / revenue in the last visible report",
+            "ratio",
+            "profit margin in the last report",
+        ),
+        (
+            "revenue_growth",
+            "revenue / revenue of the previous fiscal year's visible report - 1",
+            "ratio",
+            "revenue growth in the last report",
+        ),
+        (
+            "negative_equity",
+            "1 if equity in the last visible report is negative",
+            "flag",
+            "negative equity in the last report",
+        ),
     ],
     categorical=("legal_form", "sector", "county"),
 )
@@ -64,7 +109,9 @@ FEATURES = define(
 def versions_at(companies: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
     """The companies version valid at t, one row per company (index company_id)."""
     c = companies
-    valid = c.loc[((c["valid_from"] <= t) & (c["valid_to"].isna() | (c["valid_to"] > t))).to_numpy(dtype=bool)]
+    valid = c.loc[
+        ((c["valid_from"] <= t) & (c["valid_to"].isna() | (c["valid_to"] > t))).to_numpy(dtype=bool)
+    ]
     valid = valid.sort_values(["company_id", "valid_from"], kind="stable")
     return valid.drop_duplicates("company_id", keep="last").set_index("company_id")
 
@@ -102,7 +149,10 @@ def descriptive_features(
 
 def _vat_age(companies: pd.DataFrame, population: pd.Index, t: pd.Timestamp) -> np.ndarray:
     """Years since the start of the current run of VAT-registered versions (NaN if none)."""
-    c = companies.loc[(companies["valid_from"] <= t).to_numpy(dtype=bool), ["company_id", "valid_from", "valid_to", "vat_number"]]
+    c = companies.loc[
+        (companies["valid_from"] <= t).to_numpy(dtype=bool),
+        ["company_id", "valid_from", "valid_to", "vat_number"],
+    ]
     c = c.loc[c["company_id"].isin(population).to_numpy()]
     has_vat = c["vat_number"].fillna("").str.len().to_numpy() > 0
     last_without = c.loc[~has_vat].groupby("company_id")["valid_from"].max()
@@ -117,17 +167,25 @@ def _vat_age(companies: pd.DataFrame, population: pd.Index, t: pd.Timestamp) -> 
 
 
 def _report_features(
-    reports: pd.DataFrame, registered: pd.Series, population: pd.Index, t: pd.Timestamp, cfg: FeaturesConfig
+    reports: pd.DataFrame,
+    registered: pd.Series,
+    population: pd.Index,
+    t: pd.Timestamp,
+    cfg: FeaturesConfig,
 ) -> dict[str, np.ndarray]:
     r = reports
     visible = r.loc[((r["submitted_on"] <= t) & (r["published_on"] <= t)).to_numpy(dtype=bool)]
     visible = visible.loc[visible["company_id"].isin(population).to_numpy()]
-    visible = visible.sort_values(["company_id", "fiscal_year", "submitted_on", "report_id"], kind="stable")
+    visible = visible.sort_values(
+        ["company_id", "fiscal_year", "submitted_on", "report_id"], kind="stable"
+    )
     by_year = visible.drop_duplicates(["company_id", "fiscal_year"], keep="last")
     last = by_year.drop_duplicates("company_id", keep="last").set_index("company_id")
     previous = by_year.loc[by_year["company_id"].duplicated(keep="last")]
     previous = previous.drop_duplicates("company_id", keep="last").set_index("company_id")
-    previous = previous.loc[previous["fiscal_year"] == last["fiscal_year"].reindex(previous.index) - 1]
+    previous = previous.loc[
+        previous["fiscal_year"] == last["fiscal_year"].reindex(previous.index) - 1
+    ]
     last = last.reindex(population)
 
     due = due_year(t, cfg.report_deadline_months)
@@ -135,11 +193,15 @@ def _report_features(
     born = registered.dt.year.to_numpy(dtype="float64")
     reports_due = np.clip(due - np.fmax(born, first) + 1, 0, None)  # NaN year -> NaN
     in_window = by_year.loc[(by_year["fiscal_year"] >= first) & (by_year["fiscal_year"] <= due)]
-    in_window = in_window.loc[in_window["fiscal_year"].to_numpy() >= born[population.get_indexer(in_window["company_id"])]]
+    in_window = in_window.loc[
+        in_window["fiscal_year"].to_numpy() >= born[population.get_indexer(in_window["company_id"])]
+    ]
     filed = in_window.groupby("company_id").size().reindex(population, fill_value=0).to_numpy()
 
     period_end = last["period_end"].fillna(
-        pd.to_datetime(last["fiscal_year"].astype("Int64").astype("str") + "-12-31", errors="coerce")
+        pd.to_datetime(
+            last["fiscal_year"].astype("Int64").astype("str") + "-12-31", errors="coerce"
+        )
     )
     deadline = period_end + pd.DateOffset(months=cfg.report_deadline_months)
     late = (last["submitted_on"] - deadline).dt.days.clip(lower=0).to_numpy(dtype="float64")

@@ -28,38 +28,100 @@ FEATURES = define(
     "graph",
     [
         ("board_size", "board members (role JUHL) at t", "persons", "board size"),
-        ("board_added_6m", "board tenures that started in the last 6 months", "persons",
-         "board members added in the last 6 months"),
-        ("board_added_12m", "board tenures that started in the last 12 months", "persons",
-         "board members added in the last 12 months"),
-        ("board_removed_6m", "board tenures that ended in the last 6 months", "persons",
-         "board members who left in the last 6 months"),
-        ("board_removed_12m", "board tenures that ended in the last 12 months", "persons",
-         "board members who left in the last 12 months"),
-        ("member_other_boards_mean", "mean number of other current boards per board member "
-         "(NaN without board)", "companies", "board members' other boards on average"),
-        ("member_other_boards_max", "most other current boards of any board member (NaN "
-         "without board)", "companies", "most other boards of a board member"),
-        ("degree", "distinct other companies sharing a current board member (degree in the "
-         "company projection of the network)", "companies", "companies sharing a board member"),
-        ("linked_companies", "distinct other companies linked through the current members' "
-         "ties, current or ended within memory_years", "companies", "linked companies"),
-        ("linked_defaulted", "linked companies whose default was known by t", "companies",
-         "linked companies that defaulted"),
-        ("linked_defaulted_share", "linked_defaulted / linked_companies (NaN without links)",
-         "share", "share of linked companies that defaulted"),
-        ("member_max_defaulted", "most defaulted companies any current board member was tied "
-         "to (ties current or ended within memory_years)", "companies",
-         "defaulted companies of a board member"),
-        ("linked_tax_debtors", "linked companies on the latest tax-debtor list at t",
-         "companies", "linked companies with tax debt"),
-        ("pagerank", "PageRank in the network times its number of nodes (1 = average node)",
-         "score", "network PageRank"),
-        ("component_companies", "companies in the company's connected component (1 = alone)",
-         "companies", "companies in the same network component"),
-        ("closeness", "closeness centrality inside the connected component (0 without board; "
-         "NaN in components above max_component_for_closeness nodes)", "score",
-         "network closeness"),
+        (
+            "board_added_6m",
+            "board tenures that started in the last 6 months",
+            "persons",
+            "board members added in the last 6 months",
+        ),
+        (
+            "board_added_12m",
+            "board tenures that started in the last 12 months",
+            "persons",
+            "board members added in the last 12 months",
+        ),
+        (
+            "board_removed_6m",
+            "board tenures that ended in the last 6 months",
+            "persons",
+            "board members who left in the last 6 months",
+        ),
+        (
+            "board_removed_12m",
+            "board tenures that ended in the last 12 months",
+            "persons",
+            "board members who left in the last 12 months",
+        ),
+        (
+            "member_other_boards_mean",
+            "mean number of other current boards per board member (NaN without board)",
+            "companies",
+            "board members' other boards on average",
+        ),
+        (
+            "member_other_boards_max",
+            "most other current boards of any board member (NaN without board)",
+            "companies",
+            "most other boards of a board member",
+        ),
+        (
+            "degree",
+            "distinct other companies sharing a current board member (degree in the "
+            "company projection of the network)",
+            "companies",
+            "companies sharing a board member",
+        ),
+        (
+            "linked_companies",
+            "distinct other companies linked through the current members' "
+            "ties, current or ended within memory_years",
+            "companies",
+            "linked companies",
+        ),
+        (
+            "linked_defaulted",
+            "linked companies whose default was known by t",
+            "companies",
+            "linked companies that defaulted",
+        ),
+        (
+            "linked_defaulted_share",
+            "linked_defaulted / linked_companies (NaN without links)",
+            "share",
+            "share of linked companies that defaulted",
+        ),
+        (
+            "member_max_defaulted",
+            "most defaulted companies any current board member was tied "
+            "to (ties current or ended within memory_years)",
+            "companies",
+            "defaulted companies of a board member",
+        ),
+        (
+            "linked_tax_debtors",
+            "linked companies on the latest tax-debtor list at t",
+            "companies",
+            "linked companies with tax debt",
+        ),
+        (
+            "pagerank",
+            "PageRank in the network times its number of nodes (1 = average node)",
+            "score",
+            "network PageRank",
+        ),
+        (
+            "component_companies",
+            "companies in the company's connected component (1 = alone)",
+            "companies",
+            "companies in the same network component",
+        ),
+        (
+            "closeness",
+            "closeness centrality inside the connected component (0 without board; "
+            "NaN in components above max_component_for_closeness nodes)",
+            "score",
+            "network closeness",
+        ),
     ],
 )
 
@@ -137,9 +199,9 @@ def graph_features(
     linked_c = linked["c"].to_numpy()
 
     person_defaulted = np.bincount(p, weights=is_defaulted[c] * 1.0, minlength=n_p)
-    member_defaulted = pd.Series(person_defaulted[members["p"].to_numpy()]).groupby(
-        members["c"].to_numpy()
-    ).max()
+    member_defaulted = (
+        pd.Series(person_defaulted[members["p"].to_numpy()]).groupby(members["c"].to_numpy()).max()
+    )
 
     n_linked = _count(linked_c, n_c)
     n_linked_defaulted = np.bincount(linked_c, weights=is_defaulted[linked_d] * 1.0, minlength=n_c)
@@ -201,7 +263,9 @@ def network_metrics(
     n = graph.number_of_nodes()
     ranks = nx.pagerank(graph)
     pagerank = np.full(n_c, np.nan)
-    pagerank[companies] = np.fromiter((ranks[i] for i in companies.tolist()), "float64", len(companies)) * n
+    pagerank[companies] = (
+        np.fromiter((ranks[i] for i in companies.tolist()), "float64", len(companies)) * n
+    )
 
     label = np.full(n_c + n_p, -1, dtype="int64")
     for i, nodes in enumerate(nx.connected_components(graph)):

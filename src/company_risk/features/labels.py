@@ -13,7 +13,9 @@ import pandas as pd
 _STATUS_OF_KIND = {"bankrupt": "N", "deleted": "K"}
 
 
-def labels(defaults: pd.DataFrame, index: pd.Index, t: pd.Timestamp, horizon_months: int) -> pd.Series:
+def labels(
+    defaults: pd.DataFrame, index: pd.Index, t: pd.Timestamp, horizon_months: int
+) -> pd.Series:
     """int8 label per company of `index`: 1 iff it defaults in (t, t + horizon_months]."""
     end = t + pd.DateOffset(months=horizon_months)
     date = defaults.groupby("company_id")["default_date"].min().reindex(index)
@@ -38,8 +40,12 @@ def default_known_on(defaults: pd.DataFrame, status_history: pd.DataFrame) -> pd
         left_on=["company_id", "status", "default_date"],
         right_on=["company_id", "status", "valid_from"],
     )
-    known = merged["published_on"].where(merged["published_on"] > merged["default_date"], merged["default_date"])
-    return pd.Series(known.to_numpy(), index=pd.Index(merged["company_id"], name="company_id"), name="known_on")
+    known = merged["published_on"].where(
+        merged["published_on"] > merged["default_date"], merged["default_date"]
+    )
+    return pd.Series(
+        known.to_numpy(), index=pd.Index(merged["company_id"], name="company_id"), name="known_on"
+    )
 
 
 def defaulted_by(known_on: pd.Series, t: pd.Timestamp) -> pd.Index:

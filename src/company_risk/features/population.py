@@ -16,7 +16,9 @@ def status_at(status_history: pd.DataFrame, t: pd.Timestamp) -> pd.Series:
     """company_id -> status at t (str), for every company with a visible status fact."""
     s = status_history
     visible = s.loc[(s["published_on"] <= t) & (s["valid_from"] <= t)]
-    visible = visible.sort_values(["company_id", "valid_from", "published_on", "status"], kind="stable")
+    visible = visible.sort_values(
+        ["company_id", "valid_from", "published_on", "status"], kind="stable"
+    )
     return visible.groupby("company_id", sort=True)["status"].last()
 
 

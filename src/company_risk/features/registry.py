@@ -45,7 +45,9 @@ class Feature:
             raise ValueError(f"feature {self.name!r} of family {self.family} must start {prefix}")
 
 
-def define(family: str, rows: list[tuple[str, str, str, str]], categorical=()) -> tuple[Feature, ...]:
+def define(
+    family: str, rows: list[tuple[str, str, str, str]], categorical=()
+) -> tuple[Feature, ...]:
     """Definitions of one family from (suffix, meaning, unit, phrase) rows."""
     prefix = FAMILY_PREFIX[family]
     return tuple(
@@ -66,7 +68,9 @@ def family_frame(
     extra = sorted(set(values) - set(names))
     lacking = [n for n in names if n not in values]
     if extra or lacking:
-        raise AssertionError(f"feature values and definitions differ: extra {extra}, lacking {lacking}")
+        raise AssertionError(
+            f"feature values and definitions differ: extra {extra}, lacking {lacking}"
+        )
     columns = {}
     for f in definitions:
         value = values[f.name]

@@ -22,7 +22,9 @@ def load_interim(interim: Path) -> dict[str, pd.DataFrame]:
     for name in INTERIM_TABLES:
         path = interim / f"{name}.parquet"
         if not path.exists():
-            raise FeatureError(f"interim table {name} not found: {path} (run `company-risk ingest`)")
+            raise FeatureError(
+                f"interim table {name} not found: {path} (run `company-risk ingest`)"
+            )
         tables[name] = pd.read_parquet(path)
     return check_tables(tables)
 

@@ -21,44 +21,118 @@ from company_risk.features.registry import define, family_frame
 FEATURES = define(
     "tax",
     [
-        ("debt", "tax debt on the latest tax-debtor list at t (0 = not on the list)", "EUR",
-         "tax debt"),
-        ("disputed_share", "disputed part of the debt / debt (0 without debt)", "share",
-         "disputed share of the tax debt"),
-        ("scheduled_share", "part of the debt in a payment schedule / debt (0 without debt)",
-         "share", "scheduled share of the tax debt"),
-        ("debt_age_days", "list date minus the due date of the oldest unpaid claim (0 without "
-         "debt)", "days", "age of the tax debt"),
-        ("months_in_debt_6m", "months of the last 6 with the company on at least one list",
-         "months", "months with tax debt in the last 6 months"),
-        ("months_in_debt_12m", "months of the last 12 with the company on at least one list",
-         "months", "months with tax debt in the last 12 months"),
-        ("months_in_debt_24m", "months of the last 24 with the company on at least one list",
-         "months", "months with tax debt in the last 24 months"),
-        ("debt_max_12m", "largest listed debt in the last 12 months", "EUR",
-         "largest tax debt in the last 12 months"),
-        ("debt_change_6m", "debt now minus debt on the last list at or before t - 6 months "
-         "(NaN if no list that old)", "EUR", "change of tax debt over 6 months"),
-        ("debt_episodes_24m", "runs of consecutive lists with the company on them, among the "
-         "lists of the last 24 months", "episodes", "tax debt episodes in the last 24 months"),
-        ("debt_to_turnover", "debt / turnover of the last four published quarters (NaN when "
-         "no turnover)", "ratio", "tax debt relative to turnover"),
-        ("debt_to_labour_taxes", "debt / labour taxes of the last four published quarters "
-         "(NaN when none paid)", "ratio", "tax debt relative to labour taxes"),
-        ("turnover_4q", "turnover of the last four published quarters", "EUR",
-         "turnover in the last four quarters"),
-        ("labour_taxes_4q", "labour taxes paid in the last four published quarters", "EUR",
-         "labour taxes paid in the last four quarters"),
-        ("state_taxes_4q", "state taxes paid in the last four published quarters", "EUR",
-         "state taxes paid in the last four quarters"),
+        (
+            "debt",
+            "tax debt on the latest tax-debtor list at t (0 = not on the list)",
+            "EUR",
+            "tax debt",
+        ),
+        (
+            "disputed_share",
+            "disputed part of the debt / debt (0 without debt)",
+            "share",
+            "disputed share of the tax debt",
+        ),
+        (
+            "scheduled_share",
+            "part of the debt in a payment schedule / debt (0 without debt)",
+            "share",
+            "scheduled share of the tax debt",
+        ),
+        (
+            "debt_age_days",
+            "list date minus the due date of the oldest unpaid claim (0 without debt)",
+            "days",
+            "age of the tax debt",
+        ),
+        (
+            "months_in_debt_6m",
+            "months of the last 6 with the company on at least one list",
+            "months",
+            "months with tax debt in the last 6 months",
+        ),
+        (
+            "months_in_debt_12m",
+            "months of the last 12 with the company on at least one list",
+            "months",
+            "months with tax debt in the last 12 months",
+        ),
+        (
+            "months_in_debt_24m",
+            "months of the last 24 with the company on at least one list",
+            "months",
+            "months with tax debt in the last 24 months",
+        ),
+        (
+            "debt_max_12m",
+            "largest listed debt in the last 12 months",
+            "EUR",
+            "largest tax debt in the last 12 months",
+        ),
+        (
+            "debt_change_6m",
+            "debt now minus debt on the last list at or before t - 6 months "
+            "(NaN if no list that old)",
+            "EUR",
+            "change of tax debt over 6 months",
+        ),
+        (
+            "debt_episodes_24m",
+            "runs of consecutive lists with the company on them, among the "
+            "lists of the last 24 months",
+            "episodes",
+            "tax debt episodes in the last 24 months",
+        ),
+        (
+            "debt_to_turnover",
+            "debt / turnover of the last four published quarters (NaN when no turnover)",
+            "ratio",
+            "tax debt relative to turnover",
+        ),
+        (
+            "debt_to_labour_taxes",
+            "debt / labour taxes of the last four published quarters (NaN when none paid)",
+            "ratio",
+            "tax debt relative to labour taxes",
+        ),
+        (
+            "turnover_4q",
+            "turnover of the last four published quarters",
+            "EUR",
+            "turnover in the last four quarters",
+        ),
+        (
+            "labour_taxes_4q",
+            "labour taxes paid in the last four published quarters",
+            "EUR",
+            "labour taxes paid in the last four quarters",
+        ),
+        (
+            "state_taxes_4q",
+            "state taxes paid in the last four published quarters",
+            "EUR",
+            "state taxes paid in the last four quarters",
+        ),
         ("employees", "employees in the latest published quarter", "persons", "employees"),
-        ("turnover_trend", "log(1 + turnover of the last four quarters) - log(1 + turnover of "
-         "the four before) (NaN without eight published quarters)", "log ratio",
-         "turnover trend"),
-        ("labour_taxes_trend", "the same log ratio for labour taxes", "log ratio",
-         "labour taxes trend"),
-        ("employees_trend", "the same log ratio for the mean number of employees", "log ratio",
-         "employees trend"),
+        (
+            "turnover_trend",
+            "log(1 + turnover of the last four quarters) - log(1 + turnover of "
+            "the four before) (NaN without eight published quarters)",
+            "log ratio",
+            "turnover trend",
+        ),
+        (
+            "labour_taxes_trend",
+            "the same log ratio for labour taxes",
+            "log ratio",
+            "labour taxes trend",
+        ),
+        (
+            "employees_trend",
+            "the same log ratio for the mean number of employees",
+            "log ratio",
+            "employees trend",
+        ),
     ],
 )
 
@@ -97,7 +171,9 @@ def debtors_at(debts: pd.DataFrame, lists: pd.DataFrame, cutoff: pd.Timestamp) -
     dates = visible_lists(lists, cutoff)
     if not len(dates):
         return pd.Index([], dtype="str")
-    on = debts.loc[(debts["as_of"] == dates[-1]).to_numpy(dtype=bool) & (debts["debt"] > 0).to_numpy()]
+    on = debts.loc[
+        (debts["as_of"] == dates[-1]).to_numpy(dtype=bool) & (debts["debt"] > 0).to_numpy()
+    ]
     return pd.Index(on["company_id"].unique(), dtype="str")
 
 
@@ -121,7 +197,11 @@ def tax_features(
 
 
 def _debt_features(
-    debts: pd.DataFrame, lists: pd.DataFrame, population: pd.Index, t: pd.Timestamp, cutoff: pd.Timestamp
+    debts: pd.DataFrame,
+    lists: pd.DataFrame,
+    population: pd.Index,
+    t: pd.Timestamp,
+    cutoff: pd.Timestamp,
 ) -> dict[str, np.ndarray]:
     n = len(population)
     dates = visible_lists(lists, cutoff)
@@ -133,16 +213,26 @@ def _debt_features(
     recent = recent.loc[recent["company_id"].isin(population).to_numpy()]
 
     latest = recent.loc[recent["as_of"].to_numpy() == dates[-1]]
-    now = latest.groupby("company_id").agg(
-        debt=("debt", "sum"), disputed=("disputed", "sum"), scheduled=("scheduled", "sum"),
-        oldest_due=("oldest_due", "min"),
-    ).reindex(population)
+    now = (
+        latest.groupby("company_id")
+        .agg(
+            debt=("debt", "sum"),
+            disputed=("disputed", "sum"),
+            scheduled=("scheduled", "sum"),
+            oldest_due=("oldest_due", "min"),
+        )
+        .reindex(population)
+    )
     debt = now["debt"].fillna(0.0).to_numpy()
     has = debt > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         disputed = np.where(has, now["disputed"].to_numpy() / debt, 0.0)
         scheduled = np.where(has, now["scheduled"].to_numpy() / debt, 0.0)
-    age = (pd.Timestamp(dates[-1]) - now["oldest_due"]).dt.days.clip(lower=0).to_numpy(dtype="float64")
+    age = (
+        (pd.Timestamp(dates[-1]) - now["oldest_due"])
+        .dt.days.clip(lower=0)
+        .to_numpy(dtype="float64")
+    )
     age = np.where(has, age, 0.0)
 
     # month k = 1..24 back from t of each listed row
@@ -150,14 +240,26 @@ def _debt_features(
     in_debt = pd.DataFrame({"company_id": recent["company_id"].to_numpy(), "month": month})
     in_debt = in_debt.loc[recent["debt"].to_numpy() > 0].drop_duplicates()
     months = {
-        k: in_debt.loc[in_debt["month"] <= k].groupby("company_id").size().reindex(population, fill_value=0)
+        k: in_debt.loc[in_debt["month"] <= k]
+        .groupby("company_id")
+        .size()
+        .reindex(population, fill_value=0)
         for k in (6, 12, 24)
     }
-    max_12m = recent.loc[(month <= 12)].groupby("company_id")["debt"].max().reindex(population, fill_value=0.0)
+    max_12m = (
+        recent.loc[(month <= 12)]
+        .groupby("company_id")["debt"]
+        .max()
+        .reindex(population, fill_value=0.0)
+    )
 
     then_dates = dates[dates <= back[6]]
     if len(then_dates):
-        then = debts.loc[debts["as_of"].to_numpy() == then_dates[-1]].groupby("company_id")["debt"].sum()
+        then = (
+            debts.loc[debts["as_of"].to_numpy() == then_dates[-1]]
+            .groupby("company_id")["debt"]
+            .sum()
+        )
         change = debt - then.reindex(population, fill_value=0.0).to_numpy()
     else:
         change = np.full(n, np.nan)
@@ -166,7 +268,9 @@ def _debt_features(
     window = dates[dates > back[24]]
     position = np.searchsorted(window, recent["as_of"].to_numpy())
     runs = pd.DataFrame({"company_id": recent["company_id"].to_numpy(), "pos": position})
-    runs = runs.loc[recent["debt"].to_numpy() > 0].drop_duplicates().sort_values(["company_id", "pos"])
+    runs = (
+        runs.loc[recent["debt"].to_numpy() > 0].drop_duplicates().sort_values(["company_id", "pos"])
+    )
     starts = (runs["company_id"] != runs["company_id"].shift()) | (runs["pos"].diff() != 1)
     episodes = starts.groupby(runs["company_id"]).sum().reindex(population, fill_value=0)
 
@@ -184,7 +288,9 @@ def _debt_features(
     }
 
 
-def _payment_features(payments: pd.DataFrame, population: pd.Index, t: pd.Timestamp) -> dict[str, np.ndarray]:
+def _payment_features(
+    payments: pd.DataFrame, population: pd.Index, t: pd.Timestamp
+) -> dict[str, np.ndarray]:
     n = len(population)
     # masks on the whole table first, so only the last eight quarters are ever copied
     visible = (payments["published_on"] <= t).to_numpy(dtype=bool)
@@ -194,12 +300,16 @@ def _payment_features(payments: pd.DataFrame, population: pd.Index, t: pd.Timest
     last = quarter[visible].max()
     full_history = quarter[visible].min() <= last - 7
     window = visible & (quarter > last - 8)
-    rows = payments.loc[window, ["company_id", "turnover", "labour_taxes", "state_taxes", "employees"]]
+    rows = payments.loc[
+        window, ["company_id", "turnover", "labour_taxes", "state_taxes", "employees"]
+    ]
     q = quarter[window]
     keep = rows["company_id"].isin(population).to_numpy()
     rows, q = rows.loc[keep], q[keep]
     rows = rows.assign(period=np.where(q > last - 4, "last", "before"), latest=q == last)
-    sums = rows.groupby(["company_id", "period"])[["turnover", "labour_taxes", "state_taxes", "employees"]].sum()
+    sums = rows.groupby(["company_id", "period"])[
+        ["turnover", "labour_taxes", "state_taxes", "employees"]
+    ].sum()
     sums = sums.unstack("period")
 
     def total(column: str, period: str) -> np.ndarray:
@@ -219,7 +329,9 @@ def _payment_features(payments: pd.DataFrame, population: pd.Index, t: pd.Timest
         "tax__turnover_4q": total("turnover", "last"),
         "tax__labour_taxes_4q": total("labour_taxes", "last"),
         "tax__state_taxes_4q": total("state_taxes", "last"),
-        "tax__employees": employees_now.reindex(population, fill_value=0.0).to_numpy(dtype="float64"),
+        "tax__employees": employees_now.reindex(population, fill_value=0.0).to_numpy(
+            dtype="float64"
+        ),
         "tax__turnover_trend": trend("turnover", 1.0),
         "tax__labour_taxes_trend": trend("labour_taxes", 1.0),
         "tax__employees_trend": trend("employees", 4.0),

@@ -26,8 +26,10 @@ def registry_codes(n: int, rng: np.random.Generator) -> np.ndarray:
     return codes.astype(str)
 
 
-def company_names(words: np.ndarray, legal_codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """"<Prefix> <sector word> [<tail>] <legal form>", made unique the way registrars force it."""
+def company_names(
+    words: np.ndarray, legal_codes: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """ "<Prefix> <sector word> [<tail>] <legal form>", made unique the way registrars force it."""
     n = len(words)
     prefix = np.array(cat.NAME_PREFIXES)[rng.integers(0, len(cat.NAME_PREFIXES), n)]
     tail = np.array(cat.NAME_TAILS)[rng.integers(0, len(cat.NAME_TAILS), n)]
@@ -51,7 +53,9 @@ def addresses(county_idx: np.ndarray, rng: np.random.Generator) -> tuple[np.ndar
     street = np.array(cat.STREETS)[rng.integers(0, len(cat.STREETS), n)]
     number = rng.integers(1, 120, n).astype(str)
     flat = np.where(rng.random(n) < 0.3, "-" + rng.integers(1, 60, n).astype(str), "")
-    addr = pd.Series(street, dtype="str") + " " + number + flat + ", " + pd.Series(place, dtype="str")
+    addr = (
+        pd.Series(street, dtype="str") + " " + number + flat + ", " + pd.Series(place, dtype="str")
+    )
     return ehak.astype(str), addr.to_numpy(dtype=object)
 
 
@@ -100,8 +104,18 @@ def _personal_codes(century: np.ndarray, ymd: pd.DatetimeIndex, serial: np.ndarr
     """11-digit codes G YYMMDD SSS C with the official two-pass modulo-11 check digit."""
     year, month, day = ymd.year.to_numpy(), ymd.month.to_numpy(), ymd.day.to_numpy()
     digits = np.column_stack(
-        [century, (year % 100) // 10, year % 10, month // 10, month % 10,
-         day // 10, day % 10, serial // 100, (serial // 10) % 10, serial % 10]
+        [
+            century,
+            (year % 100) // 10,
+            year % 10,
+            month // 10,
+            month % 10,
+            day // 10,
+            day % 10,
+            serial // 100,
+            (serial // 10) % 10,
+            serial % 10,
+        ]
     ).astype(np.int64)
     check = digits @ _ISIKUKOOD_W1 % 11
     second = digits @ _ISIKUKOOD_W2 % 11

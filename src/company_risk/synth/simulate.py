@@ -78,22 +78,22 @@ class Rates:
     # boards and persons
     board_multi_share: float = 0.15  # boards with more than one member
     board_extra_member: float = 0.25  # chance of each further member beyond two
-    serial_person_share: float = 0.012  # persons who are serial directors
-    serial_bad_share: float = 0.5  # serial directors of low trust
-    serial_seat_share: float = 0.05  # founding board seats taken by serial directors
-    repeat_seat_share: float = 0.10  # founding seats taken by someone already on a board
+    serial_person_share: float = 0.02  # persons who are serial directors
+    serial_bad_share: float = 0.7  # serial directors of low trust
+    serial_seat_share: float = 0.3  # founding board seats taken by serial directors
+    repeat_seat_share: float = 0.3  # founding seats taken by someone already on a board
     churn_rate: float = 0.010  # board replacements per month at health 0
     churn_slope: float = 0.6
-    strawman_rate: float = 0.04  # chance a replacement is a serial director at health 0
+    strawman_rate: float = 0.2  # chance a replacement is a serial director at health 0
     strawman_slope: float = 0.9  # ... rising (log-odds) as health falls
     # health
     health_mean: float = 0.9
     health_company_sd: float = 0.55  # persistent company effect
     health_reversion: float = 0.06  # per month
     health_noise: float = 0.22  # Gaussian shock sd per sqrt(month)
-    shock_rate: float = 0.006  # rare negative jumps per month
+    shock_rate: float = 0.012  # rare negative jumps per month
     shock_size: float = 1.2
-    trust_weight: float = 0.45  # health per unit of mean board trust
+    trust_weight: float = 1.2  # health per unit of mean board trust
     young_penalty: float = 0.6  # extra fragility of a newborn company, fading with age
     young_months: float = 24.0
     capital_weight: float = 0.08  # health per log10 of share capital above 2500 EUR
@@ -101,20 +101,22 @@ class Rates:
     cycle_amplitude: float = 0.25
     cycle_period_years: float = 8.0
     cycle_trough_year: float = 2020.3
-    contagion_shock: float = 0.35  # health lost per failed company sharing a board member
+    contagion_shock: float = 0.8  # health lost per failed company sharing a board member
     contagion_decay: float = 0.08  # per month
     # exits
-    bankrupt_rate: float = 0.0004  # per month at health 0, median size
+    bankrupt_rate: float = 4e-05  # per month at health 0, median size
     bankrupt_slope: float = 1.4
     bankrupt_size_elasticity: float = 0.3
+    bankrupt_debt_rate: float = 0.003  # extra bankruptcy hazard (creditor petitions) ...
+    bankrupt_debt_months: float = 9.0  # ... once the oldest unpaid tax claim is this old
     bankrupt_to_deleted_min_months: float = 8.0
     bankrupt_to_deleted_max_months: float = 30.0
     liquidation_rate: float = 0.0012
     liquidation_slope: float = 0.3
     liquidation_min_months: float = 4.0
     liquidation_max_months: float = 14.0
-    deletion_base: float = 0.0003  # compulsory deletion without a missing report
-    deletion_rate: float = 0.15  # once a report is overdue for the grace period
+    deletion_base: float = 0.0008  # compulsory deletion without a missing report
+    deletion_rate: float = 0.08  # once a report is overdue for the grace period
     deletion_grace_months: float = 6.0
     # annual reports (deadline: 30 June after the calendar fiscal year)
     filing_on_time: float = 0.20  # monthly filing hazard before the deadline at health 0
@@ -122,9 +124,9 @@ class Rates:
     filing_slope: float = 1.2
     filing_diligence_sd: float = 0.6  # persistent company trait
     # tax debt
-    debt_arrival: float = 0.004
-    debt_arrival_slope: float = 1.2
-    debt_payoff: float = 0.07
+    debt_arrival: float = 0.0012
+    debt_arrival_slope: float = 2.2
+    debt_payoff: float = 0.2
     debt_payoff_slope: float = 0.8
     debt_growth: float = 0.3  # new arrears per month while in debt at health 0
     debt_growth_slope: float = 0.7
@@ -133,7 +135,7 @@ class Rates:
     debt_interest_daily: float = 0.0006
     debt_disputed_share: float = 0.04
     debt_schedule_rate: float = 0.03
-    tax_noise_sd: float = 0.8  # persistent company trait in tax behaviour
+    tax_noise_sd: float = 0.6  # persistent company trait in tax behaviour
     dormant_health: float = -2.0  # below it a company mostly stops trading
     # truth
     truth_paths: float = 32  # Monte Carlo paths per company and month for truth_pd
@@ -196,10 +198,18 @@ def _health_step(h, target, dt_months, rates: Rates, rng: np.random.Generator):
     return h + pull * (target - h) + noise - rates.shock_size * jump
 
 
-def _exit_rates(h, size_factor, months_overdue, rates: Rates):
-    """Monthly hazards of bankruptcy, compulsory deletion and voluntary liquidation."""
+def _exit_rates(h, size_factor, months_overdue, debt_months, rates: Rates):
+    """Monthly hazards of bankruptcy, compulsory deletion and voluntary liquidation.
+
+    Bankruptcy has two causes: the business failing (health) and creditors petitioning over
+    long unpaid taxes (`debt_months`: age of the oldest unpaid claim, -inf without debt), which
+    is why most real bankrupts were on the debtor list long before.
+    """
     lam_n = rates.bankrupt_rate * np.exp(-rates.bankrupt_slope * h) * size_factor
-    lam_k = rates.deletion_base + rates.deletion_rate * (months_overdue >= rates.deletion_grace_months)
+    lam_n = lam_n + rates.bankrupt_debt_rate * (debt_months >= rates.bankrupt_debt_months)
+    lam_k = rates.deletion_base + rates.deletion_rate * (
+        months_overdue >= rates.deletion_grace_months
+    )
     lam_l = rates.liquidation_rate * np.exp(-rates.liquidation_slope * h)
     return lam_n, lam_k, lam_l
 
@@ -271,7 +281,9 @@ def _draw_companies(n: int, days: np.ndarray, rates: Rates, rng: np.random.Gener
     attributes fixed at birth."""
     first, last = int(days[0]), int(days[-1])
     stock = rng.random(n) < rates.stock_share
-    age_days = np.minimum(rng.exponential(rates.stock_mean_age_years * YEAR_DAYS, n), 30 * YEAR_DAYS)
+    age_days = np.minimum(
+        rng.exponential(rates.stock_mean_age_years * YEAR_DAYS, n), 30 * YEAR_DAYS
+    )
     reg = np.where(
         stock,
         first - 1 - age_days.astype(np.int64),
@@ -281,7 +293,9 @@ def _draw_companies(n: int, days: np.ndarray, rates: Rates, rng: np.random.Gener
     sector_w = np.array([s.weight for s in cat.SECTORS])
     sector = rng.choice(len(cat.SECTORS), n, p=sector_w / sector_w.sum())
     county_w = np.array([c.weight for c in cat.COUNTIES])
-    county_w = np.concatenate([[rates.harju_share], county_w[1:] / county_w[1:].sum() * (1 - rates.harju_share)])
+    county_w = np.concatenate(
+        [[rates.harju_share], county_w[1:] / county_w[1:].sum() * (1 - rates.harju_share)]
+    )
     county = rng.choice(len(cat.COUNTIES), n, p=county_w)
     other = np.array([rates.share_as, rates.share_tu, rates.share_uu, rates.share_tuh])
     if other.sum() >= 1 or (other < 0).any():
@@ -389,11 +403,17 @@ class _Simulation:
         self.deletion_due = np.full(n, OPEN, dtype=np.int64)  # K date after N or L
         self.exit_day = np.full(n, OPEN, dtype=np.int64)  # first status other than R
         self.persons = _Columns({"trust": np.float64, "serial": bool, "bad": bool})
-        self.roles = _Columns({"company": np.int64, "person": np.int64, "start": np.int64, "end": np.int64})
+        self.roles = _Columns(
+            {"company": np.int64, "person": np.int64, "start": np.int64, "end": np.int64}
+        )
         n_serial = max(4, round(rates.serial_person_share * n * 1.1))
         bad = rng.random(n_serial) < rates.serial_bad_share
         self.persons.append(
-            trust=np.where(bad, -1.8 + 0.5 * rng.standard_normal(n_serial), 0.5 + 0.5 * rng.standard_normal(n_serial)),
+            trust=np.where(
+                bad,
+                -1.8 + 0.5 * rng.standard_normal(n_serial),
+                0.5 + 0.5 * rng.standard_normal(n_serial),
+            ),
             serial=np.ones(n_serial, dtype=bool),
             bad=bad,
         )
@@ -445,7 +465,11 @@ class _Simulation:
         lam = sum(self._exit_hazards(idx, a))
         gone = idx[self.rng.random(len(idx)) < _prob(lam, dtm)]
         self.h[gone] = self._stationary_health(gone, a)
-        self.pending_year[gone], self.pending_deadline[gone], self.old_overdue[gone] = 0, np.inf, np.inf
+        self.pending_year[gone], self.pending_deadline[gone], self.old_overdue[gone] = (
+            0,
+            np.inf,
+            np.inf,
+        )
         self.debt[gone] = 0.0
         self._file_reports(idx, a, b, record=False)
         self._advance_health(idx, a, b)
@@ -475,7 +499,14 @@ class _Simulation:
 
     def _exit_hazards(self, idx: np.ndarray, a: int):
         over = _months_overdue(a / MONTH_DAYS, self.pending_deadline[idx], self.old_overdue[idx])
-        return _exit_rates(self.h[idx], self.c.size_factor[idx], over, self.r)
+        return _exit_rates(
+            self.h[idx], self.c.size_factor[idx], over, self._debt_months(idx, a), self.r
+        )
+
+    def _debt_months(self, idx: np.ndarray, a: int) -> np.ndarray:
+        """Age in months of each company's oldest unpaid tax claim (-inf without debt)."""
+        since = np.where(self.debt[idx] > 0, self.oldest_due[idx], OPEN).astype(float)
+        return np.where(since < OPEN, (a - since) / MONTH_DAYS, -np.inf)
 
     def _event_days(self, m: int, a: int, b: int) -> np.ndarray:
         return a + self.rng.integers(1, b - a + 1, m)
@@ -496,10 +527,14 @@ class _Simulation:
         self.exit_day[who] = day
         months = np.where(
             kind == N,
-            rng.uniform(r.bankrupt_to_deleted_min_months, r.bankrupt_to_deleted_max_months, len(who)),
+            rng.uniform(
+                r.bankrupt_to_deleted_min_months, r.bankrupt_to_deleted_max_months, len(who)
+            ),
             rng.uniform(r.liquidation_min_months, r.liquidation_max_months, len(who)),
         )
-        self.deletion_due[who] = np.where(kind == K, OPEN, day + (months * MONTH_DAYS).astype(np.int64))
+        self.deletion_due[who] = np.where(
+            kind == K, OPEN, day + (months * MONTH_DAYS).astype(np.int64)
+        )
         defaults = who[kind != L]
         self._contagion(defaults)
         self._end_roles(who[kind == K], day[kind == K])
@@ -521,7 +556,12 @@ class _Simulation:
             return
         self._set_status(idx, R, self.c.reg_day[idx])
         seats = np.repeat(idx, self.c.board_size[idx])
-        self._seat(seats, self.c.reg_day[seats], self.r.serial_seat_share, np.full(len(seats), self.r.serial_bad_share))
+        self._seat(
+            seats,
+            self.c.reg_day[seats],
+            self.r.serial_seat_share,
+            np.full(len(seats), self.r.serial_bad_share),
+        )
 
     # --------------------------------------------------------------------------- boards
     def _seat(self, company: np.ndarray, day: np.ndarray, p_serial, p_bad: np.ndarray) -> None:
@@ -555,7 +595,9 @@ class _Simulation:
         new = person < 0
         k = int(new.sum())
         person[new] = self.persons.append(
-            trust=rng.standard_normal(k), serial=np.zeros(k, dtype=bool), bad=np.zeros(k, dtype=bool)
+            trust=rng.standard_normal(k),
+            serial=np.zeros(k, dtype=bool),
+            bad=np.zeros(k, dtype=bool),
         )
         self.roles.append(company=company, person=person, start=day, end=np.full(m, OPEN))
 
@@ -580,7 +622,10 @@ class _Simulation:
         """Board replacements: more frequent, and more often a serial director, as health falls."""
         r, rng = self.r, self.rng
         h = self.h[idx]
-        hit = idx[rng.random(len(idx)) < _prob(r.churn_rate * np.exp(-r.churn_slope * h), (b - a) / MONTH_DAYS)]
+        hit = idx[
+            rng.random(len(idx))
+            < _prob(r.churn_rate * np.exp(-r.churn_slope * h), (b - a) / MONTH_DAYS)
+        ]
         if not len(hit):
             return
         rows = np.flatnonzero((self.roles["end"] == OPEN) & np.isin(self.roles["company"], hit))
@@ -616,7 +661,9 @@ class _Simulation:
     def _file_reports(self, idx: np.ndarray, a: int, b: int, record: bool) -> None:
         idx = idx[self.pending_year[idx] > 0]
         t = a / MONTH_DAYS
-        rate = _filing_rate(self.h[idx], self.c.diligence[idx], t < self.pending_deadline[idx], self.r)
+        rate = _filing_rate(
+            self.h[idx], self.c.diligence[idx], t < self.pending_deadline[idx], self.r
+        )
         filed = idx[self.rng.random(len(idx)) < _prob(rate, (b - a) / MONTH_DAYS)]
         if record and len(filed):
             self.log_reports.append(
@@ -627,7 +674,11 @@ class _Simulation:
                     "health": self.fy_health[filed].copy(),
                 }
             )
-        self.pending_year[filed], self.pending_deadline[filed], self.old_overdue[filed] = 0, np.inf, np.inf
+        self.pending_year[filed], self.pending_deadline[filed], self.old_overdue[filed] = (
+            0,
+            np.inf,
+            np.inf,
+        )
 
     def _rollover(self, idx: np.ndarray, a: int, b: int) -> None:
         """On 1 January the report of the year just ended falls due (deadline 30 June); a report
@@ -639,12 +690,16 @@ class _Simulation:
         idx = idx[self.c.reg_day[idx] < jan1]
         missing = self.pending_year[idx] > 0
         self.old_overdue[idx] = np.where(
-            missing, np.minimum(self.old_overdue[idx], self.pending_deadline[idx]), self.old_overdue[idx]
+            missing,
+            np.minimum(self.old_overdue[idx], self.pending_deadline[idx]),
+            self.old_overdue[idx],
         )
         self.pending_year[idx] = year - 1
         self.pending_deadline[idx] = _month_start(year, 7) / MONTH_DAYS
         weight = self.year_weight[idx]
-        self.fy_health[idx] = np.where(weight > 0, self.year_health[idx] / np.maximum(weight, 1e-9), self.h[idx])
+        self.fy_health[idx] = np.where(
+            weight > 0, self.year_health[idx] / np.maximum(weight, 1e-9), self.h[idx]
+        )
         self.year_health[:] = 0.0
         self.year_weight[:] = 0.0
 
@@ -667,33 +722,72 @@ class _Simulation:
         self.schedule_end[alive] = np.where(ended, OPEN, self.schedule_end[alive])
 
         # new arrears: a first debt, or more while in debt
-        arrive = is_active & ~has & (rng.random(len(alive)) < _prob(r.debt_arrival * np.exp(-r.debt_arrival_slope * ht), dtm))
-        grow = is_active & has & (rng.random(len(alive)) < _prob(r.debt_growth * np.exp(-r.debt_growth_slope * ht), dtm))
+        arrive = (
+            is_active
+            & ~has
+            & (
+                rng.random(len(alive))
+                < _prob(r.debt_arrival * np.exp(-r.debt_arrival_slope * ht), dtm)
+            )
+        )
+        grow = (
+            is_active
+            & has
+            & (
+                rng.random(len(alive))
+                < _prob(r.debt_growth * np.exp(-r.debt_growth_slope * ht), dtm)
+            )
+        )
         amount = scale * np.exp(rng.standard_normal(len(alive)))
         debt = debt + np.where(arrive | grow, amount, 0.0)
         day = self._event_days(len(alive), a, b)
-        self.oldest_due[alive] = np.where(arrive, day - rng.integers(0, 25, len(alive)), self.oldest_due[alive])
+        self.oldest_due[alive] = np.where(
+            arrive, day - rng.integers(0, 25, len(alive)), self.oldest_due[alive]
+        )
         dispute = arrive & (rng.random(len(alive)) < r.debt_disputed_share)
-        self.disputed[alive] = np.where(dispute, amount * rng.uniform(0.2, 1.0, len(alive)), self.disputed[alive])
+        self.disputed[alive] = np.where(
+            dispute, amount * rng.uniform(0.2, 1.0, len(alive)), self.disputed[alive]
+        )
 
         # payments: none once bankrupt; schedules double the pace
         can_pay = has & (self.status[alive] != N)
-        pay_rate = r.debt_payoff * np.exp(r.debt_payoff_slope * ht) * np.where(self.scheduled[alive] > 0, 2.0, 1.0)
+        pay_rate = (
+            r.debt_payoff
+            * np.exp(r.debt_payoff_slope * ht)
+            * np.where(self.scheduled[alive] > 0, 2.0, 1.0)
+        )
         cleared = can_pay & (rng.random(len(alive)) < _prob(pay_rate, dtm))
         partial = can_pay & ~cleared & (rng.random(len(alive)) < _prob(r.debt_partial_payment, dtm))
         debt = np.where(partial, debt * rng.uniform(0.3, 0.9, len(alive)), debt)
         newer = np.minimum(day - rng.integers(0, 60, len(alive)), b)
-        self.oldest_due[alive] = np.where(partial & (rng.random(len(alive)) < 0.5), np.maximum(self.oldest_due[alive], newer), self.oldest_due[alive])
-        start = is_active & has & ~cleared & (self.scheduled[alive] == 0) & (debt > 500) & (rng.random(len(alive)) < _prob(r.debt_schedule_rate, dtm))
-        self.scheduled[alive] = np.where(start, debt * rng.uniform(0.6, 1.0, len(alive)), self.scheduled[alive])
-        self.schedule_end[alive] = np.where(start, day + rng.integers(180, 730, len(alive)), self.schedule_end[alive])
+        self.oldest_due[alive] = np.where(
+            partial & (rng.random(len(alive)) < 0.5),
+            np.maximum(self.oldest_due[alive], newer),
+            self.oldest_due[alive],
+        )
+        start = (
+            is_active
+            & has
+            & ~cleared
+            & (self.scheduled[alive] == 0)
+            & (debt > 500)
+            & (rng.random(len(alive)) < _prob(r.debt_schedule_rate, dtm))
+        )
+        self.scheduled[alive] = np.where(
+            start, debt * rng.uniform(0.6, 1.0, len(alive)), self.scheduled[alive]
+        )
+        self.schedule_end[alive] = np.where(
+            start, day + rng.integers(180, 730, len(alive)), self.schedule_end[alive]
+        )
 
         debt = np.where(cleared, 0.0, debt)
         gone = debt <= 0
         self.debt[alive] = debt
         self.disputed[alive] = np.where(gone, 0.0, np.minimum(self.disputed[alive], debt))
         self.scheduled[alive] = np.where(gone, 0.0, np.minimum(self.scheduled[alive], debt))
-        self.schedule_end[alive] = np.where(gone | (self.scheduled[alive] == 0), OPEN, self.schedule_end[alive])
+        self.schedule_end[alive] = np.where(
+            gone | (self.scheduled[alive] == 0), OPEN, self.schedule_end[alive]
+        )
         self.oldest_due[alive] = np.where(gone, OPEN, self.oldest_due[alive])
 
     # -------------------------------------------------------------------- tax payments
@@ -713,10 +807,27 @@ class _Simulation:
         winding = np.where(self.status[idx] == L, 0.3, 1.0)
         start = np.maximum(c.reg_day[idx], int(_month_start(q_year, 3 * quarter - 2)))
         share = (q_end + 1 - start) / 91.0
-        turnover = trading * winding * share * c.size[idx] / 4 * np.exp(0.5 * h + 0.3 * rng.standard_normal(len(idx)))
-        employees = np.floor(trading * winding * c.employees[idx] * np.exp(0.3 * h) + rng.random(len(idx)))
-        labour = employees * 3 * AVERAGE_WAGE * LABOUR_TAX_RATE * np.exp(0.1 * rng.standard_normal(len(idx)))
-        state = labour + turnover * (0.005 + 0.045 * c.vat[idx]) * np.exp(0.3 * rng.standard_normal(len(idx)))
+        turnover = (
+            trading
+            * winding
+            * share
+            * c.size[idx]
+            / 4
+            * np.exp(0.5 * h + 0.3 * rng.standard_normal(len(idx)))
+        )
+        employees = np.floor(
+            trading * winding * c.employees[idx] * np.exp(0.3 * h) + rng.random(len(idx))
+        )
+        labour = (
+            employees
+            * 3
+            * AVERAGE_WAGE
+            * LABOUR_TAX_RATE
+            * np.exp(0.1 * rng.standard_normal(len(idx)))
+        )
+        state = labour + turnover * (0.005 + 0.045 * c.vat[idx]) * np.exp(
+            0.3 * rng.standard_normal(len(idx))
+        )
         keep = (turnover > 0) | (labour > 0)
         self.log_payments.append(
             {
@@ -759,12 +870,20 @@ class _Simulation:
                 "target": self._target(alive, day),
                 "board_trust": self.trust[alive].copy(),
                 "contagion": self.contagion[alive].copy(),
-                "months_overdue": np.maximum(_months_overdue(t, self.pending_deadline[alive], self.old_overdue[alive]), 0.0),
+                "months_overdue": np.maximum(
+                    _months_overdue(t, self.pending_deadline[alive], self.old_overdue[alive]), 0.0
+                ),
                 "tax_debt": self.debt[alive].copy(),
             }
         )
         active = alive[self.status[alive] == R]
-        self.log_pd.append({"company": active, "month": np.full(len(active), day), "pd_12m": self._forward_pd(active, day)})
+        self.log_pd.append(
+            {
+                "company": active,
+                "month": np.full(len(active), day),
+                "pd_12m": self._forward_pd(active, day),
+            }
+        )
 
     def _forward_pd(self, idx: np.ndarray, day: int) -> np.ndarray:
         """P(default within 12 months) by Monte Carlo over each company's latent path.
@@ -784,6 +903,13 @@ class _Simulation:
         old = np.broadcast_to(self.old_overdue[idx], shape).copy()
         size_factor, diligence = c.size_factor[idx], c.diligence[idx]
         fixed = c.base[idx] + r.trust_weight * self.trust[idx] - self.contagion[idx]
+        # tax debt along the path: only whether there is one and since when (its amount does
+        # not enter any hazard); payment schedules keep today's state
+        debt_since = np.broadcast_to(
+            np.where(self.debt[idx] > 0, self.oldest_due[idx], OPEN).astype(float), shape
+        ).copy()
+        tax_trait = c.tax_trait[idx]
+        pay_factor = np.where(self.scheduled[idx] > 0, 2.0, 1.0)
         start = pd.Timestamp(np.datetime64(day, "D"))
         months = np.array([_day(start + pd.DateOffset(months=j)) for j in range(13)])
         survive = np.ones(shape)
@@ -791,7 +917,10 @@ class _Simulation:
         for a, b in zip(months[:-1], months[1:], strict=True):
             dtm = (b - a) / MONTH_DAYS
             t = a / MONTH_DAYS
-            lam_n, lam_k, lam_l = _exit_rates(h, size_factor, _months_overdue(t, pend_deadline, old), r)
+            debt_months = np.where(debt_since < OPEN, (a - debt_since) / MONTH_DAYS, -np.inf)
+            lam_n, lam_k, lam_l = _exit_rates(
+                h, size_factor, _months_overdue(t, pend_deadline, old), debt_months, r
+            )
             lam = lam_n + lam_k + lam_l
             p_exit = _prob(lam, dtm)
             pd_12m += survive * p_exit * (lam_n + lam_k) / lam
@@ -799,8 +928,20 @@ class _Simulation:
             rate = _filing_rate(h, diligence, t < pend_deadline, r)
             filed = (pend_year > 0) & (rng.random(shape) < _prob(rate, dtm))
             pend_year[filed], pend_deadline[filed], old[filed] = 0, np.inf, np.inf
+            ht = h + tax_trait
+            in_debt = debt_since < OPEN
+            arrive = ~in_debt & (
+                rng.random(shape) < _prob(r.debt_arrival * np.exp(-r.debt_arrival_slope * ht), dtm)
+            )
+            cleared = in_debt & (
+                rng.random(shape)
+                < _prob(r.debt_payoff * np.exp(r.debt_payoff_slope * ht) * pay_factor, dtm)
+            )
+            debt_since = np.where(arrive, float(a), np.where(cleared, float(OPEN), debt_since))
             age = (a - c.reg_day[idx]) / MONTH_DAYS
-            target = fixed + c.beta[idx] * _cycle(a, r) - r.young_penalty * np.exp(-age / r.young_months)
+            target = (
+                fixed + c.beta[idx] * _cycle(a, r) - r.young_penalty * np.exp(-age / r.young_months)
+            )
             h = _health_step(h, target, dtm, r, rng)
             year = int(_year_of(b))
             if a < _month_start(year, 1) <= b:
@@ -834,7 +975,15 @@ class _Simulation:
         p = self.persons
         ids = ident.persons(p.size, self.rng)
         return ids.assign(trust=p["trust"].copy(), serial=p["serial"].copy())[
-            ["person_id", "first_name", "last_name", "birth_date", "personal_code", "trust", "serial"]
+            [
+                "person_id",
+                "first_name",
+                "last_name",
+                "birth_date",
+                "personal_code",
+                "trust",
+                "serial",
+            ]
         ]
 
     def _companies_table(self, company_id: np.ndarray, last_day: int) -> pd.DataFrame:
@@ -845,7 +994,9 @@ class _Simulation:
         emtak_text = np.empty(c.n, dtype=object)
         for s, sector in enumerate(cat.SECTORS):  # a loop over the 18 sections
             rows = np.flatnonzero(c.sector == s)
-            words[rows] = np.array(sector.words, dtype=object)[rng.integers(0, len(sector.words), len(rows))]
+            words[rows] = np.array(sector.words, dtype=object)[
+                rng.integers(0, len(sector.words), len(rows))
+            ]
             pick = rng.integers(0, len(sector.activities), len(rows))
             emtak_code[rows] = np.array([a[0] for a in sector.activities], dtype=object)[pick]
             emtak_text[rows] = np.array([a[1] for a in sector.activities], dtype=object)[pick]
@@ -860,16 +1011,22 @@ class _Simulation:
             {
                 "company_id": pd.Series(company_id, dtype="str"),
                 "name": pd.Series(ident.company_names(words, legal_code, rng), dtype="str"),
-                "legal_form": pd.Series(np.array([f.text for f in forms], dtype=object)[c.legal], dtype="str"),
+                "legal_form": pd.Series(
+                    np.array([f.text for f in forms], dtype=object)[c.legal], dtype="str"
+                ),
                 "legal_form_code": pd.Series(legal_code, dtype="str"),
                 "legal_form_subtype": pd.Series([""] * c.n, dtype="str"),
                 "registered_on": _to_datetime(c.reg_day),
                 "capital": c.capital.astype(np.float64),
-                "sector": pd.Series(np.array([s.letter for s in cat.SECTORS])[c.sector], dtype="str"),
+                "sector": pd.Series(
+                    np.array([s.letter for s in cat.SECTORS])[c.sector], dtype="str"
+                ),
                 "emtak_code": pd.Series(emtak_code, dtype="str"),
                 "emtak_text": pd.Series(emtak_text, dtype="str"),
                 "ehak_code": pd.Series(ehak, dtype="str"),
-                "county": pd.Series(np.array([x.name for x in cat.COUNTIES])[c.county], dtype="str"),
+                "county": pd.Series(
+                    np.array([x.name for x in cat.COUNTIES])[c.county], dtype="str"
+                ),
                 "address": pd.Series(address, dtype="str"),
                 "vat_from": _to_datetime(vat_from),
                 "vat_until": _to_datetime(vat_until),
@@ -940,13 +1097,21 @@ class _Simulation:
         profit = revenue * (0.02 + 0.05 * hy + 0.06 * rng.standard_normal(m))
         equity = c.capital[comp] + pd.Series(profit).groupby(comp).cumsum().to_numpy()
         liabilities = revenue * 0.35 * np.exp(-0.25 * hy + 0.4 * rng.standard_normal(m))
-        liabilities = np.where(equity + liabilities <= 0, -equity + 0.05 * revenue + 100.0, liabilities)
+        liabilities = np.where(
+            equity + liabilities <= 0, -equity + 0.05 * revenue + 100.0, liabilities
+        )
         assets = equity + liabilities
         current_liab = liabilities * rng.uniform(0.5, 1.0, m)
         current_assets = assets * rng.uniform(0.4, 0.95, m)
         cash = current_assets * rng.uniform(0.05, 0.6, m) * _sigmoid(hy + 1.0)
         employees = np.floor(c.employees[comp] * np.exp(0.3 * hy) + rng.random(m))
-        labour = employees * 12 * AVERAGE_WAGE * (1 + LABOUR_TAX_RATE) * np.exp(0.1 * rng.standard_normal(m))
+        labour = (
+            employees
+            * 12
+            * AVERAGE_WAGE
+            * (1 + LABOUR_TAX_RATE)
+            * np.exp(0.1 * rng.standard_normal(m))
+        )
         by_submission = np.lexsort((comp, cols["submitted"]))
         report_no = np.empty(m, dtype=np.int64)
         report_no[by_submission] = np.arange(m)
@@ -958,7 +1123,10 @@ class _Simulation:
                 "period_start": _to_datetime(period_start),
                 "period_end": _to_datetime(period_end),
                 "submitted_on": _to_datetime(cols["submitted"]),
-                "audited": (c.legal[comp] == 1) | (revenue > 4e6) | (employees > 50) | (rng.random(m) < 0.03),
+                "audited": (c.legal[comp] == 1)
+                | (revenue > 4e6)
+                | (employees > 50)
+                | (rng.random(m) < 0.03),
                 "consolidated": (c.legal[comp] == 1) & (rng.random(m) < 0.1),
                 "revenue": np.round(revenue, 0),
                 "net_profit": np.round(profit, 0),
@@ -995,7 +1163,9 @@ class _Simulation:
 
     def _latent_table(self, company_id: np.ndarray) -> pd.DataFrame:
         cols = {k: np.concatenate([d[k] for d in self.log_latent]) for k in self.log_latent[0]}
-        frame = pd.DataFrame({k: v for k, v in cols.items() if k not in ("company", "month", "status")})
+        frame = pd.DataFrame(
+            {k: v for k, v in cols.items() if k not in ("company", "month", "status")}
+        )
         frame.insert(0, "company_id", pd.Series(company_id[cols["company"]], dtype="str"))
         frame.insert(1, "month", _to_datetime(cols["month"]))
         frame.insert(2, "status", pd.Series(STATUS_LETTER[cols["status"]], dtype="str"))
@@ -1025,7 +1195,9 @@ class _Simulation:
         )
 
 
-def _concat(log: list[dict[str, np.ndarray]], ints: tuple[str, ...], floats: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _concat(
+    log: list[dict[str, np.ndarray]], ints: tuple[str, ...], floats: tuple[str, ...]
+) -> dict[str, np.ndarray]:
     """Concatenate per-step records; a log that stayed empty gives empty typed columns."""
     empty = {k: np.zeros(0, dtype=np.int64) for k in ints} | {k: np.zeros(0) for k in floats}
     return {k: np.concatenate([v, *[d[k] for d in log]]) for k, v in empty.items()}

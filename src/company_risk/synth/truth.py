@@ -59,17 +59,29 @@ def world_stats(world: World) -> dict:
     bankrupt_rates, deleted_rates = [], []
     for jan1 in months[pd.DatetimeIndex(months).month == 1]:
         year = pd.Timestamp(jan1).year
-        if np.datetime64(f"{year + 1}-01-01", "us") not in set(months) or not active_per_month[jan1]:
+        if (
+            np.datetime64(f"{year + 1}-01-01", "us") not in set(months)
+            or not active_per_month[jan1]
+        ):
             continue
         base = active_per_month[jan1]
         bankrupt_rates.append(((exits["kind"] == "bankrupt") & (exit_year == year)).sum() / base)
         deleted_rates.append(((exits["kind"] == "deleted") & (exit_year == year)).sum() / base)
 
     # tax-debt share of active companies at the monthly drops
-    listed = active.merge(debts[["company_id", "as_of"]], left_on=["company_id", "month"], right_on=["company_id", "as_of"])
-    debt_share = (listed.groupby("month").size().reindex(months, fill_value=0) / active_per_month.clip(lower=1)).mean()
+    listed = active.merge(
+        debts[["company_id", "as_of"]],
+        left_on=["company_id", "month"],
+        right_on=["company_id", "as_of"],
+    )
+    debt_share = (
+        listed.groupby("month").size().reindex(months, fill_value=0)
+        / active_per_month.clip(lower=1)
+    ).mean()
 
-    board, persons = _boards_at(world, months[-1], active[active["month"] == months[-1]]["company_id"])
+    board, persons = _boards_at(
+        world, months[-1], active[active["month"] == months[-1]]["company_id"]
+    )
     labelled = labelled_pd(world)
     has_both = labelled["label"].nunique() == 2
     defaults = exits[exits["default"]]
@@ -86,7 +98,9 @@ def world_stats(world: World) -> dict:
         "board_size_mean": float(board.mean()) if len(board) else float("nan"),
         "board_size_median": float(board.median()) if len(board) else float("nan"),
         "board_size_share_gt1": float((board > 1).mean()) if len(board) else float("nan"),
-        "persons_on_several_boards_share": float((persons > 1).mean()) if len(persons) else float("nan"),
+        "persons_on_several_boards_share": float((persons > 1).mean())
+        if len(persons)
+        else float("nan"),
         "default_rate_12m": float(labelled["label"].mean()) if len(labelled) else float("nan"),
         "n_defaults": int(len(defaults)),
         "n_bankruptcies": int(len(bankrupts)),
@@ -96,12 +110,18 @@ def world_stats(world: World) -> dict:
         "bankrupts_with_debt_12m_before_share": _debt_before(bankrupts, debts, months),
         "defaults_with_debt_12m_before_share": _debt_before(defaults, debts, months),
         "defaults_without_debt_prior_12m_share": _no_debt_within(defaults, debts, months),
-        "late_report_share": float((reports["submitted_on"] > deadline).mean()) if len(reports) else float("nan"),
-        "oracle_roc_auc": float(roc_auc_score(labelled["label"], labelled["pd_12m"])) if has_both else float("nan"),
+        "late_report_share": float((reports["submitted_on"] > deadline).mean())
+        if len(reports)
+        else float("nan"),
+        "oracle_roc_auc": float(roc_auc_score(labelled["label"], labelled["pd_12m"]))
+        if has_both
+        else float("nan"),
     }
 
 
-def _boards_at(world: World, day: np.datetime64, companies: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _boards_at(
+    world: World, day: np.datetime64, companies: pd.Series
+) -> tuple[pd.Series, pd.Series]:
     """Board sizes of the given companies and board counts of their members on `day`."""
     roles = world.board_roles
     current = roles[
@@ -130,7 +150,11 @@ def _no_debt_within(events: pd.DataFrame, debts: pd.DataFrame, months: np.ndarra
     if not ok.any():
         return float("nan")
     frame = pd.DataFrame(
-        {"company_id": events["company_id"].to_numpy()[ok], "start": start[ok], "end": events["exit_date"].to_numpy()[ok]}
+        {
+            "company_id": events["company_id"].to_numpy()[ok],
+            "start": start[ok],
+            "end": events["exit_date"].to_numpy()[ok],
+        }
     )
     pairs = frame.merge(debts[["company_id", "as_of"]], on="company_id", how="left")
     inside = (pairs["as_of"] >= pairs["start"]) & (pairs["as_of"] < pairs["end"])
