@@ -9,13 +9,15 @@ The hidden cause is a company's latent *health*. It reverts towards a company-sp
 set by its sector, the business cycle, the trustworthiness of its board members, its age and
 contagion from failed companies that share a board member; it moves by Gaussian shocks and rare
 jumps. Health drives, with noise and delay:
-- exits: bankruptcy (N, then deletion K months later), voluntary liquidation (L, then K), and
-  compulsory deletion (K), which mostly follows annual reports that stay missing;
+- exits: bankruptcy (N, then deletion K months later) from failing health or from creditors
+  petitioning over long unpaid taxes, voluntary liquidation (L, then K), and compulsory
+  deletion (K), which mostly follows annual reports that stay missing at companies that have
+  stopped trading;
 - annual reports: the filing hazard falls with health, so weak companies file late or never;
   the financial figures reflect the year's mean health;
 - the tax-debtor list: debts appear, grow with interest and new arrears, age, are scheduled,
-  disputed or paid, at rates set by health plus a persistent company trait (so ~1 in 5 failures
-  never shows a debt);
+  disputed or paid, at rates set by health plus a persistent company trait (so many failures
+  never show a debt);
 - quarterly tax payments: turnover, employees and labour taxes fall with health;
 - the board: churn rises as health falls, and failing companies draw "serial directors" of low
   trust, who thereby leave a trail of failed companies for a graph model to discover.
@@ -28,7 +30,8 @@ through everything: same seed and parameters, identical tables.
 The true 12-month default probability of every active company at every month (`truth_pd`) is
 computed inside the same loop by a vectorised Monte Carlo of the company's own latent path with
 the exit event Rao-Blackwellised (the analytic survival product along each path is averaged, not
-sampled), with board trust and contagion frozen at their current values.
+sampled), with the tax debt's presence and age simulated along the path, and board trust and
+contagion frozen at their current values.
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ class Rates:
     bankrupt_rate: float = 4e-05  # per month at health 0, median size
     bankrupt_slope: float = 1.4
     bankrupt_size_elasticity: float = 0.3
-    bankrupt_debt_rate: float = 0.003  # extra bankruptcy hazard (creditor petitions) ...
+    bankrupt_debt_rate: float = 0.008  # extra bankruptcy hazard (creditor petitions) ...
     bankrupt_debt_months: float = 9.0  # ... once the oldest unpaid tax claim is this old
     bankrupt_to_deleted_min_months: float = 8.0
     bankrupt_to_deleted_max_months: float = 30.0
@@ -116,7 +119,8 @@ class Rates:
     liquidation_min_months: float = 4.0
     liquidation_max_months: float = 14.0
     deletion_base: float = 0.0008  # compulsory deletion without a missing report
-    deletion_rate: float = 0.08  # once a report is overdue for the grace period
+    deletion_rate: float = 0.03  # once a report is overdue for the grace period, at health 0 ...
+    deletion_slope: float = 1.0  # ... falling with health: a company still trading files late
     deletion_grace_months: float = 6.0
     # annual reports (deadline: 30 June after the calendar fiscal year)
     filing_on_time: float = 0.20  # monthly filing hazard before the deadline at health 0
@@ -201,15 +205,16 @@ def _health_step(h, target, dt_months, rates: Rates, rng: np.random.Generator):
 def _exit_rates(h, size_factor, months_overdue, debt_months, rates: Rates):
     """Monthly hazards of bankruptcy, compulsory deletion and voluntary liquidation.
 
-    Bankruptcy has two causes: the business failing (health) and creditors petitioning over
+    A missing annual report leads to compulsory deletion mostly where the company has stopped
+    trading (low health); one still trading files after the registrar's warning. Bankruptcy has
+    two causes: the business failing (health) and creditors petitioning over
     long unpaid taxes (`debt_months`: age of the oldest unpaid claim, -inf without debt), which
     is why most real bankrupts were on the debtor list long before.
     """
     lam_n = rates.bankrupt_rate * np.exp(-rates.bankrupt_slope * h) * size_factor
     lam_n = lam_n + rates.bankrupt_debt_rate * (debt_months >= rates.bankrupt_debt_months)
-    lam_k = rates.deletion_base + rates.deletion_rate * (
-        months_overdue >= rates.deletion_grace_months
-    )
+    overdue = months_overdue >= rates.deletion_grace_months
+    lam_k = rates.deletion_base + rates.deletion_rate * np.exp(-rates.deletion_slope * h) * overdue
     lam_l = rates.liquidation_rate * np.exp(-rates.liquidation_slope * h)
     return lam_n, lam_k, lam_l
 
