@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from mlflow.exceptions import MlflowException
 
 from company_risk.config import Params, ProjectPaths, params_to_dict
+from company_risk.provenance import git_commit
 from company_risk.report import lineage
 from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_KEYS, LABEL
 from company_risk.train.metrics import METRIC_NAMES
@@ -393,7 +394,7 @@ def collect_evidence(sources: ReportSources, params: Params) -> Evidence:
         drops=drop_dates(sources.raw, sources.interim),
         scores=read_scores_day(sources.scores),
         dvc_hashes=lineage.input_hashes(sources.dvc_lock, sources.root, _hashed_inputs(sources)),
-        git_commit=lineage.git_commit(sources.root),
+        git_commit=git_commit(sources.root),
         packages=lineage.package_versions(),
         notes=notes,
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -91,30 +90,6 @@ def input_hashes(lock: Path, root: Path, fallback: list[Path]) -> pd.DataFrame:
     if Path(lock).is_file():
         return dvc_lock_hashes(lock)
     return computed_hashes(Path(root), fallback)
-
-
-def git_commit(root: Path) -> str:
-    """HEAD's commit, with `+uncommitted changes` when tracked files differ from it."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (not a git checkout)"
-    return f"{head} +uncommitted changes" if dirty else head
 
 
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import json
 import logging
 import re
-import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from company_risk.config import Params, ScoringConfig, params_to_dict
+from company_risk.config import Params, ScoringConfig
+from company_risk.provenance import git_commit, params_hash
 from company_risk.scoring import ScoringError
 from company_risk.scoring.alerts import NEEDED, build_alerts
 from company_risk.scoring.classes import ROMAN, assign_classes, check_config
@@ -134,28 +132,6 @@ def manifest_counts(scores: pd.DataFrame, alerts: pd.DataFrame) -> dict:
             k: int(v) for k, v in alerts["kind"].value_counts().sort_index().items()
         },
     }
-
-
-def params_hash(params: Params) -> str:
-    return hashlib.sha256(json.dumps(params_to_dict(params), sort_keys=True).encode()).hexdigest()[
-        :16
-    ]
-
-
-def git_commit(root: Path) -> str:
-    """The code version recorded in every manifest ("unknown" outside a git checkout)."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return done.stdout.strip() or "unknown"
 
 
 def read_watchlist(path: Path) -> frozenset[str]:

@@ -63,7 +63,8 @@ class Rates:
     """Every rate and shape parameter of the world; `synth.rates` in params.yaml overrides any.
 
     Hazards are per month; log-linear slopes are per unit of latent health (whose spread across
-    companies is about 1). The defaults reproduce the base rates of the Estonian register.
+    companies is about 1). The defaults approach the Estonian base rates; reports/world.json
+    measures them and the README lists where they still differ.
     """
 
     # population

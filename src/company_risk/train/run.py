@@ -18,7 +18,6 @@ import hashlib
 import importlib.metadata
 import json
 import logging
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,8 @@ import pandas as pd
 from mlflow.models import infer_signature
 
 from company_risk.atomic import write_json, write_text
-from company_risk.config import Params, ProjectPaths, params_to_dict
+from company_risk.config import Params, ProjectPaths
+from company_risk.provenance import git_commit, params_hash
 from company_risk.schemas import (
     CATEGORICAL_FEATURES,
     FEATURE_KEYS,
@@ -168,27 +168,6 @@ def file_md5(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def params_hash(params: Params) -> str:
-    return hashlib.sha256(json.dumps(params_to_dict(params), sort_keys=True).encode()).hexdigest()[
-        :16
-    ]
-
-
-def git_commit(root: Path) -> str:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return done.stdout.strip() or "unknown"
 
 
 def pip_requirements() -> list[str]:
