@@ -19,6 +19,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from company_risk.config import GraphConfig
 from company_risk.features.registry import define, family_frame
@@ -187,16 +188,15 @@ def graph_features(
     other = pd.DataFrame({"c": c[cur], "other": person_boards[p[cur]] - 1.0})
     other_stats = other.groupby("c")["other"].agg(["mean", "max"])
 
-    # company -> company links through a current member: (c, p current) x (d, p)
+    # company -> company links through a current member of a population company: the sparse
+    # product (population x persons, current ties) @ (persons x companies, remembered ties)
+    # holds one entry per linked pair, so a serial director on hundreds of boards costs one
+    # entry per pair of his companies, never one row per pair of tenures.
     members = pd.DataFrame({"c": c[cur], "p": p[cur]})
     members = members.loc[in_pop[members["c"].to_numpy()]]
-    reach = pd.DataFrame({"d": c, "p": p, "current": cur})
-    links = members.merge(reach, on="p")
-    links = links.loc[links["c"].to_numpy() != links["d"].to_numpy()]
-    linked = links.drop_duplicates(["c", "d"])
-    degree = links.loc[links["current"]].drop_duplicates(["c", "d"])
-    linked_d = linked["d"].to_numpy()
-    linked_c = linked["c"].to_numpy()
+    current_of_pop = _incidence(c[cur], p[cur], n_c, n_p)[pop_code]
+    linked_c, linked_d = _links(current_of_pop, _incidence(c, p, n_c, n_p), pop_code)
+    degree_c, _ = _links(current_of_pop, _incidence(c[cur], p[cur], n_c, n_p), pop_code)
 
     person_defaulted = np.bincount(p, weights=is_defaulted[c] * 1.0, minlength=n_p)
     member_defaulted = (
@@ -220,7 +220,7 @@ def graph_features(
         "graph__board_removed_12m": _changes(ties, "end_date", t - pd.DateOffset(months=12), t),
         "graph__member_other_boards_mean": other_stats["mean"].reindex(idx).to_numpy(),
         "graph__member_other_boards_max": other_stats["max"].reindex(idx).to_numpy(),
-        "graph__degree": _count(degree["c"].to_numpy(), n_c),
+        "graph__degree": _count(degree_c, n_c),
         "graph__linked_companies": n_linked,
         "graph__linked_defaulted": n_linked_defaulted,
         "graph__linked_defaulted_share": share,
@@ -236,6 +236,22 @@ def graph_features(
             value = value.reindex(companies, fill_value=0).to_numpy(dtype="float64")
         by_code[name] = np.asarray(value, dtype="float64")[pop_code]
     return family_frame(FEATURES, by_code, population)
+
+
+def _incidence(c: np.ndarray, p: np.ndarray, n_c: int, n_p: int) -> sparse.csr_matrix:
+    """Companies x persons, 1 where a tie exists (the (c, p) pairs are distinct)."""
+    return sparse.csr_matrix((np.ones(len(c), dtype="float32"), (c, p)), shape=(n_c, n_p))
+
+
+def _links(
+    members_of_pop: sparse.csr_matrix, ties: sparse.csr_matrix, pop_code: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(company code, linked company code) of every distinct pair of a population company and
+    another company sharing a person, the company itself excluded."""
+    shared = (members_of_pop @ ties.T).tocoo()
+    own = pop_code[shared.row]
+    keep = shared.col != own
+    return own[keep], shared.col[keep].astype("int64")
 
 
 def _codes(values: pd.Series) -> tuple[pd.Index, np.ndarray]:
