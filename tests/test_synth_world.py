@@ -155,6 +155,8 @@ def test_ingest_reads_back_what_the_world_wrote(world, tmp_path):
     ]
     defaults = tables["defaults"].set_index("company_id")
     assert set(defaults.index) == set(truth["company_id"])
+    kinds = defaults.loc[truth["company_id"], "kind"].to_numpy()
+    assert (kinds == truth["kind"].to_numpy()).all()
     lag = (
         defaults.loc[truth["company_id"], "default_date"].to_numpy() - truth["exit_date"].to_numpy()
     )
@@ -169,10 +171,25 @@ def test_ingest_reads_back_what_the_world_wrote(world, tmp_path):
         got.sort_index(), listed.sort_index(), check_names=False, check_dtype=False
     )
 
-    # board roles: every tenure of a person on a company that was visible in some drop
+    # board intervals: every tenure seen in some drop, with its start date, and an end no
+    # earlier than the true one and at most one drop interval later (the register lists only
+    # current holders, so an end is seen at the first drop without the person)
+    key = ["company_id", "person_id", "start_date"]
     roles = tables["board_roles"]
-    assert len(roles) > 0 and roles["person_id"].str.fullmatch("[0-9a-f]{64}").all()
-    assert set(roles["company_id"]) <= set(companies.index)
+    assert roles["person_id"].str.fullmatch("[0-9a-f]{64}").all()
+    true_roles = world.board_roles
+    first_drop = world.drop_dates[0]
+    seen_roles = true_roles[
+        (true_roles["start_date"] <= last)
+        & (true_roles["end_date"].isna() | (true_roles["end_date"] > first_drop))
+    ]
+    both = seen_roles.merge(roles, on=key, how="outer", suffixes=("_true", ""), indicator=True)
+    assert (both["_merge"] == "both").all(), both["_merge"].value_counts()
+    ended = both["end_date_true"].notna()
+    assert (both.loc[~ended, "end_date"].isna()).all()
+    lag = both.loc[ended, "end_date"] - both.loc[ended, "end_date_true"]
+    assert lag.notna().all()
+    assert (lag >= pd.Timedelta(0)).all() and (lag <= pd.Timedelta(days=31)).all()
 
 
 def test_the_default_world_is_realistic():
