@@ -61,6 +61,9 @@ def main(
 ) -> None:
     global _ctx
     stagelog.configure(verbose)
+    # MLflow draws one progress bar per artifact it downloads; the report reads hundreds, and
+    # the stage logs say what was read
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     _ctx = Context(project_dir, params_file)
 
 
