@@ -43,6 +43,7 @@ def test_cut_offs_come_from_the_config():
         {"risk_classes": (0.0, 0.05, 0.1, 0.25)},
         {"class_limit_factors": (1.0, 0.5)},
         {"suppliers": 0},
+        {"contributions": "shapley"},
     ],
 )
 def test_bad_class_config_is_refused(bad):

@@ -71,6 +71,21 @@ def test_contributions_cover_original_columns_for_every_kind(served, data):
             assert np.ptp(reference) < 1e-4, key
 
 
+def test_approximate_contributions_are_additive_and_agree_on_the_top_driver(served, data):
+    """The daily job's path attributions: the same additive identity as exact TreeSHAP, other
+    shares between the features, mostly the same strongest driver."""
+    _, val, _ = data
+    rows = val.head(60)
+    for key in ("xgboost", "decision_tree"):
+        model = served[key]
+        exact = feature_contributions(model, rows)
+        approx = feature_contributions(model, rows, approximate=True)
+        np.testing.assert_allclose(approx.sum(axis=1), exact.sum(axis=1), atol=1e-4)
+        assert not np.allclose(approx.to_numpy(), exact.to_numpy()), key
+        same_top = (approx.abs().idxmax(axis=1) == exact.abs().idxmax(axis=1)).mean()
+        assert same_top > 0.6, (key, same_top)
+
+
 def test_importance_ranks_a_noise_column_below_the_top_feature(served, data):
     _, val, _ = data
     for key, model in served.items():

@@ -33,6 +33,10 @@ def check_config(cfg: ScoringConfig) -> None:
             raise ScoringError(f"scoring.{name}: expected one entry per class I–V (5)")
     if cfg.suppliers < 1:
         raise ScoringError(f"scoring.suppliers: expected at least 1, got {cfg.suppliers}")
+    if cfg.contributions not in ("approximate", "exact"):
+        raise ScoringError(
+            f"scoring.contributions: expected approximate or exact, got {cfg.contributions!r}"
+        )
 
 
 def class_index(probability: pd.Series | np.ndarray, cfg: ScoringConfig) -> np.ndarray:

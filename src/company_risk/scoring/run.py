@@ -90,7 +90,9 @@ def score_population(
     X = features[model.input_columns]
     p = predict(model, X) if probability is None else np.asarray(probability, dtype=float)
     ids = features["company_id"].astype("str").to_numpy()
-    contributions = feature_contributions(model.estimator, X)
+    contributions = feature_contributions(
+        model.estimator, X, approximate=cfg.contributions == "approximate"
+    )
     contributions.index = pd.Index(ids, name="company_id")
     X = X.set_axis(contributions.index)
     f = facts.reindex(contributions.index)
