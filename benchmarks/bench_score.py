@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import shutil
 import tempfile
 import time
@@ -36,6 +35,7 @@ from company_risk.schemas import feature_columns
 from company_risk.scoring.run import prepare_job, score_day
 from company_risk.synth.drops import write_drops
 from company_risk.train import candidates as cand
+from company_risk.train.registry import export_champion
 
 DAYS = [pd.Timestamp("2025-10-01"), pd.Timestamp("2025-10-02"), pd.Timestamp("2025-10-03")]
 
@@ -54,14 +54,8 @@ def champion(work: Path, params: Params) -> Path:
     model = cand.calibrate(fitted, table.head(50_000), y[:50_000], "sigmoid")
     target = work / "champion"
     example = table[columns].head(5)
-    mlflow.sklearn.save_model(
-        model,
-        str(target),
-        signature=mlflow.models.infer_signature(example, model.predict_proba(example)),
-        pyfunc_predict_fn="predict_proba",
-        skops_trusted_types=cand.SKOPS_TRUSTED_TYPES,
-    )
-    (target / "champion.json").write_text(json.dumps({"version": "bench", "run_id": "bench"}))
+    signature = mlflow.models.infer_signature(example, model.predict_proba(example))
+    export_champion(model, target, signature, example, [], {"version": "bench", "run_id": "bench"})
     return target
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import mlflow
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ from company_risk.scoring.reasons import Phrase, fact_texts, format_value, top_r
 from company_risk.scoring.run import score_population
 from company_risk.train import candidates as cand
 from company_risk.train.example import example_features
+from company_risk.train.registry import export_champion
 
 CFG = ScoringConfig()
 
@@ -42,14 +41,6 @@ def champion_dir(data, tmp_path_factory):
     model = cand.calibrate(fitted, val, val["label"].to_numpy(), "sigmoid")
     target = tmp_path_factory.mktemp("models") / "champion"
     example = val[columns].head(5)
-    mlflow.sklearn.save_model(
-        model,
-        str(target),
-        signature=mlflow.models.infer_signature(example, model.predict_proba(example)),
-        input_example=example,
-        pyfunc_predict_fn="predict_proba",
-        skops_trusted_types=cand.SKOPS_TRUSTED_TYPES,
-    )
     meta = {
         "model_name": "company-risk",
         "version": "7",
@@ -58,7 +49,8 @@ def champion_dir(data, tmp_path_factory):
         "train_from": "2016-01-01",
         "train_until": "2021-12-31",
     }
-    (target / "champion.json").write_text(json.dumps(meta))
+    signature = mlflow.models.infer_signature(example, model.predict_proba(example))
+    export_champion(model, target, signature, example, [], meta)
     return target
 
 

@@ -23,6 +23,7 @@ from company_risk.scoring import partition as part
 from company_risk.scoring.run import prepare_job, score_day
 from company_risk.synth.drops import write_drops
 from company_risk.train import candidates as cand
+from company_risk.train.registry import export_champion
 from test_ingest_world import tiny_world
 
 DAYS = ("2021-03-01", "2021-03-02", "2021-03-03")
@@ -46,21 +47,14 @@ def project(tmp_path_factory):
     model = cand.calibrate(fitted, pd.concat([table] * 4), np.tile(y, 4), "sigmoid")
     example = table[columns].head(3)
     target = root / "models" / "champion"
-    mlflow.sklearn.save_model(
-        model,
-        str(target),
-        signature=mlflow.models.infer_signature(example, model.predict_proba(example)),
-        input_example=example,
-        pyfunc_predict_fn="predict_proba",
-        skops_trusted_types=cand.SKOPS_TRUSTED_TYPES,
-    )
     meta = {
         "model_name": "company-risk",
         "version": "3",
         "run_id": "run3",
         "feature_columns": columns,
     }
-    (target / "champion.json").write_text(json.dumps(meta))
+    signature = mlflow.models.infer_signature(example, model.predict_proba(example))
+    export_champion(model, target, signature, example, [], meta)
     return root
 
 

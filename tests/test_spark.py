@@ -31,6 +31,7 @@ from company_risk.scoring.partition import list_partitions, read_scores  # noqa:
 from company_risk.scoring.spark import predict_spark, spark_session, write_partition_spark  # noqa: E402
 from company_risk.train import candidates as cand  # noqa: E402
 from company_risk.train.example import example_features  # noqa: E402
+from company_risk.train.registry import export_champion  # noqa: E402
 from test_scoring_run import DAYS, cli, project  # noqa: E402, F401  (the tiny world, its champion)
 
 
@@ -55,15 +56,8 @@ def world(tmp_path_factory):
     model = cand.calibrate(fitted, val, val["label"].to_numpy(), "sigmoid")
     target = tmp_path_factory.mktemp("spark") / "champion"
     example = val[columns].head(5)
-    mlflow.sklearn.save_model(
-        model,
-        str(target),
-        signature=mlflow.models.infer_signature(example, model.predict_proba(example)),
-        input_example=example,
-        pyfunc_predict_fn="predict_proba",
-        skops_trusted_types=cand.SKOPS_TRUSTED_TYPES,
-    )
-    (target / "champion.json").write_text(json.dumps({"version": "1", "run_id": "r"}))
+    signature = mlflow.models.infer_signature(example, model.predict_proba(example))
+    export_champion(model, target, signature, example, [], {"version": "1", "run_id": "r"})
     today = table[table["snapshot_date"] == table["snapshot_date"].max()].reset_index(drop=True)
     return load_model(resolve_model(str(target), None), None), today
 
