@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from company_risk.cli import app
 from company_risk.config import ProjectPaths, load_params
-from company_risk.report import compare, lineage
+from company_risk.provenance import file_md5
+from company_risk.report import compare
 from company_risk.report.baserates import REAL_BASE_RATES
 from company_risk.report.collect import ReportError, ReportSources, collect_evidence
 from company_risk.report.render import to_markdown
@@ -157,7 +158,7 @@ def test_report_names_every_model_feature_set_the_champion_lineage_and_card(
         == sorted(p.name for p in (tiny_project / "data" / "raw").iterdir())[-1]
     )
     hashes = {r["path"]: r["md5"] for r in page.table("Input hashes")}
-    assert hashes["data/processed/features.parquet"] == lineage.file_md5(
+    assert hashes["data/processed/features.parquet"] == file_md5(
         tiny_project / "data" / "processed" / "features.parquet"
     )
     assert {r["parameter"]: r["value"] for r in page.table("params.yaml")}[

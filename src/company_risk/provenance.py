@@ -14,6 +14,16 @@ from pathlib import Path
 from company_risk.config import Params, params_to_dict
 
 
+def file_md5(path: Path) -> str:
+    """MD5 of the file's bytes: the hash DVC 3 records for a file output, so a training run's tag
+    and the report's lineage can be compared with `dvc.lock`."""
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def params_hash(params: Params) -> str:
     """A short content hash of the effective parameters (defaults included)."""
     canonical = json.dumps(params_to_dict(params), sort_keys=True).encode()

@@ -18,6 +18,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from company_risk.provenance import file_md5
+
 PACKAGES = (
     "company-risk",
     "numpy",
@@ -52,14 +54,6 @@ def dvc_lock_hashes(lock: Path) -> pd.DataFrame:
                     }
                 )
     return pd.DataFrame(rows, columns=HASH_COLUMNS)
-
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def tree_md5(folder: Path) -> str:

@@ -14,7 +14,6 @@ sibling modules, so tests can run each step on a table built in memory.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import logging
@@ -31,7 +30,7 @@ from mlflow.models import infer_signature
 
 from company_risk.atomic import write_json, write_text
 from company_risk.config import Params, ProjectPaths
-from company_risk.provenance import git_commit, params_hash
+from company_risk.provenance import file_md5, git_commit, params_hash
 from company_risk.schemas import (
     CATEGORICAL_FEATURES,
     FEATURE_KEYS,
@@ -159,15 +158,6 @@ def read_truth(truth_dir: Path | None) -> pd.DataFrame | None:
         return None
     truth = pd.read_parquet(path, columns=["company_id", "month", "pd_12m"])
     return truth.astype({"company_id": "str"})
-
-
-def file_md5(path: Path) -> str:
-    """MD5 of the file's bytes: the hash DVC 3 records for a file output."""
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def pip_requirements() -> list[str]:
