@@ -274,6 +274,7 @@ def test_run_is_logged_to_mlflow_with_classes_quantiles_and_drift(project, tmp_p
     job = dataclasses.replace(job, drift_reference=reference, tracking_uri=uri)
     result = score_day(job, dt.date(2021, 3, 2))
     drift = result.manifest["drift"]
+    assert drift["reference"] == "all training snapshots"  # the reference holds Q2 rows only
     assert (
         drift["columns"][0]["column"] == "probability"
         and len(drift["columns"]) == 1 + params.scoring.psi_top_features
@@ -286,6 +287,21 @@ def test_run_is_logged_to_mlflow_with_classes_quantiles_and_drift(project, tmp_p
     assert sum(metrics[f"n_class_{k}"] for k in ("I", "II", "III", "IV", "V")) == len(result.scores)
     assert "probability_p50" in metrics and "psi_probability" in metrics
     assert runs[0].data.params["model_version"] == "3"
+
+
+def test_drift_compares_with_training_rows_of_the_same_quarter():
+    from company_risk.scoring.run import same_season
+
+    reference = pd.DataFrame(
+        {
+            "snapshot_date": pd.to_datetime(["2019-01-01", "2019-10-01", "2020-10-01"]),
+            "probability": [0.1, 0.2, 0.3],
+        }
+    )
+    rows, said = same_season(reference, dt.date(2025, 10, 15))
+    assert rows["probability"].tolist() == [0.2, 0.3] and said == "training snapshots of Q4"
+    rows, said = same_season(reference, dt.date(2025, 5, 2))  # no Q2 snapshot in training
+    assert len(rows) == 3 and said == "all training snapshots"
 
 
 def test_scoring_the_latest_drop_of_an_ingested_folder_only_reads_the_history(project, tmp_path):

@@ -215,7 +215,7 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
     drift = None
     if job.drift_reference is not None:
         with clock("drift"):
-            drift = _drift(job, features, scores, contributions)
+            drift = _drift(job, date, features, scores, contributions)
 
     manifest = {
         "date": date.isoformat(),
@@ -295,8 +295,9 @@ def _quantiles(p: pd.Series) -> dict[str, float]:
 def drift_reference(
     features_path: Path, model: LoadedModel, cfg: ScoringConfig
 ) -> pd.DataFrame | None:
-    """A fixed sample of the champion's training rows with the champion's probability on them,
-    or None when the training features or the training period are not known."""
+    """A fixed sample of the champion's training rows (up to `psi_reference_rows` from each
+    calendar quarter) with their snapshot date and the champion's probability on them, or None
+    when the training features or the training period are not known."""
     ref = model.ref
     if not Path(features_path).exists() or not ref.train_from or not ref.train_until:
         log.warning(
@@ -311,26 +312,46 @@ def drift_reference(
         pd.Timestamp(ref.train_from), pd.Timestamp(ref.train_until)
     )
     table = table.loc[period]
-    if len(table) > cfg.psi_reference_rows:
-        table = table.sample(n=cfg.psi_reference_rows, random_state=0)
+    shuffled = table.sample(frac=1.0, random_state=0)
+    table = shuffled.groupby(shuffled["snapshot_date"].dt.quarter).head(cfg.psi_reference_rows)
     if table.empty:
         return None
     return table.assign(probability=predict(model, table))
 
 
+def same_season(reference: pd.DataFrame, date: dt.date) -> tuple[pd.DataFrame, str]:
+    """The reference rows of `date`'s calendar quarter, and which rows were taken.
+
+    Several features follow the filing calendar (annual reports fall due on 30 June), so a
+    day in October compared with training rows of every quarter shows "drift" that is only the
+    season; rows of the same quarter are the fair baseline. All rows where the training
+    snapshots have none in that quarter (e.g. yearly snapshots)."""
+    quarter = (date.month - 1) // 3 + 1
+    same = reference.loc[reference["snapshot_date"].dt.quarter.to_numpy() == quarter]
+    if same.empty:
+        return reference, "all training snapshots"
+    return same, f"training snapshots of Q{quarter}"
+
+
 def _drift(
-    job: ScoreJob, features: pd.DataFrame, scores: pd.DataFrame, contributions: pd.DataFrame
+    job: ScoreJob,
+    date: dt.date,
+    features: pd.DataFrame,
+    scores: pd.DataFrame,
+    contributions: pd.DataFrame,
 ) -> dict:
     cfg = job.params.scoring
+    reference, season = same_season(job.drift_reference, date)
     strongest = contributions.abs().mean().sort_values(ascending=False, kind="stable")
     top = list(strongest.index[: cfg.psi_top_features])
     today = features.set_index(features["company_id"].astype("str"))[top].reindex(
         scores["company_id"]
     )
     today = today.reset_index(drop=True).assign(probability=scores["probability"].to_numpy())
-    table = drift_table(job.drift_reference, today, ["probability", *top], cfg.psi_warn)
+    table = drift_table(reference, today, ["probability", *top], cfg.psi_warn)
     return {
-        "reference_rows": len(job.drift_reference),
+        "reference": season,
+        "reference_rows": len(reference),
         "psi_warn": cfg.psi_warn,
         "columns": [
             {"column": r.column, "psi": round(float(r.psi), 6), "warn": bool(r.warn)}
