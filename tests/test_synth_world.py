@@ -203,6 +203,8 @@ def test_the_default_world_is_realistic():
     assert 0.0015 <= stats["bankruptcy_rate_yearly"] <= 0.005
     assert stats["compulsory_deletion_rate_yearly"] > stats["bankruptcy_rate_yearly"]
     assert 0.04 <= stats["tax_debt_share"] <= 0.09
-    # failures are a mix: debt precedes many bankruptcies but not all of them
-    assert 0.3 <= stats["bankrupts_with_debt_12m_before_share"] <= 0.9
+    # failures are a mix: debt precedes most bankruptcies (~72 % in Estonia) but not all of
+    # them (~18 % of bankrupts had no debts at all)
+    assert 0.5 <= stats["bankrupts_with_debt_12m_before_share"] <= 0.9
+    assert 0.05 <= stats["bankrupts_without_debt_prior_12m_share"] <= 0.35
     assert 0.1 <= stats["defaults_without_debt_prior_12m_share"] <= 0.8

@@ -55,9 +55,15 @@ REAL_BASE_RATES: tuple[BaseRate, ...] = (
     ),
     BaseRate(
         "bankrupt companies on the tax-debtor list a year before",
-        "~72 % had long tax arrears (~18 % had no debts at all)",
+        "~72 % had long tax arrears",
         "Estonian bankruptcy statistics with the EMTA tax-debtors list",
         "bankrupts_with_debt_12m_before_share",
+    ),
+    BaseRate(
+        "bankrupt companies with no listed tax debt in the year before",
+        "~18 % had no debts at all",
+        "Estonian bankruptcy statistics with the EMTA tax-debtors list",
+        "bankrupts_without_debt_prior_12m_share",
     ),
     BaseRate(
         "board members per company (mean)",

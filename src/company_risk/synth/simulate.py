@@ -56,6 +56,7 @@ UNBORN, R, L, N, K = 0, 1, 2, 3, 4
 STATUS_LETTER = np.array(["", "R", "L", "N", "K"])
 AVERAGE_WAGE = 1600.0  # EUR a month: scales labour taxes and labour expense
 LABOUR_TAX_RATE = 0.338  # social tax plus unemployment insurance paid by the employer
+PARTIAL_PAYS_OLDEST = 0.5  # share of partial payments that settle the oldest claims
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,11 @@ class Rates:
     contagion_shock: float = 0.8  # health lost per failed company sharing a board member
     contagion_decay: float = 0.08  # per month
     # exits
-    bankrupt_rate: float = 4e-05  # per month at health 0, median size
+    bankrupt_rate: float = 2e-05  # per month at health 0, median size
     bankrupt_slope: float = 1.4
     bankrupt_size_elasticity: float = 0.3
-    bankrupt_debt_rate: float = 0.008  # extra bankruptcy hazard (creditor petitions) ...
-    bankrupt_debt_months: float = 9.0  # ... once the oldest unpaid tax claim is this old
+    bankrupt_debt_rate: float = 0.015  # extra bankruptcy hazard (creditor petitions) ...
+    bankrupt_debt_months: float = 12.0  # ... once the oldest unpaid tax claim is this old
     bankrupt_to_deleted_min_months: float = 8.0
     bankrupt_to_deleted_max_months: float = 30.0
     liquidation_rate: float = 0.0012
@@ -180,7 +181,10 @@ def simulate(cfg: SynthConfig) -> World:
     days = np.array([_day(d) for d in drops], dtype=np.int64)
     n_monthly = int(np.sum(days <= _day(pd.Timestamp(cfg.end))))
     rng = np.random.default_rng(cfg.seed)
-    sim = _Simulation(_draw_companies(cfg.n_companies, days, rates, rng), rates, rng)
+    # the oracle's Monte Carlo draws from a stream of its own, so that how the truth is
+    # estimated (e.g. `truth_paths`) never changes the world it describes
+    oracle_rng = np.random.default_rng([cfg.seed, 1])
+    sim = _Simulation(_draw_companies(cfg.n_companies, days, rates, rng), rates, rng, oracle_rng)
     sim.begin(int(days[0]), monthly=n_monthly > 0)
     for k in range(1, len(days)):
         sim.step(int(days[k - 1]), int(days[k]), monthly=k < n_monthly)
@@ -388,8 +392,14 @@ class _Columns:
 class _Simulation:
     """Mutable state of one run; `simulate` drives it step by step and reads out a World."""
 
-    def __init__(self, comp: _Companies, rates: Rates, rng: np.random.Generator):
-        self.c, self.r, self.rng = comp, rates, rng
+    def __init__(
+        self,
+        comp: _Companies,
+        rates: Rates,
+        rng: np.random.Generator,
+        oracle_rng: np.random.Generator,
+    ):
+        self.c, self.r, self.rng, self.oracle_rng = comp, rates, rng, oracle_rng
         n = comp.n
         self.status = np.zeros(n, dtype=np.int8)
         self.h = np.zeros(n)
@@ -767,7 +777,7 @@ class _Simulation:
         debt = np.where(partial, debt * rng.uniform(0.3, 0.9, len(alive)), debt)
         newer = np.minimum(day - rng.integers(0, 60, len(alive)), b)
         self.oldest_due[alive] = np.where(
-            partial & (rng.random(len(alive)) < 0.5),
+            partial & (rng.random(len(alive)) < PARTIAL_PAYS_OLDEST),
             np.maximum(self.oldest_due[alive], newer),
             self.oldest_due[alive],
         )
@@ -900,7 +910,7 @@ class _Simulation:
         chance that the month's exit (out of the competing N, K and L) is a default. Board trust
         and contagion stay at today's values.
         """
-        r, rng, c = self.r, self.rng, self.c
+        r, rng, c = self.r, self.oracle_rng, self.c
         paths = max(1, int(r.truth_paths))
         shape = (paths, len(idx))
         h = np.broadcast_to(self.h[idx], shape).copy()
@@ -909,8 +919,8 @@ class _Simulation:
         old = np.broadcast_to(self.old_overdue[idx], shape).copy()
         size_factor, diligence = c.size_factor[idx], c.diligence[idx]
         fixed = c.base[idx] + r.trust_weight * self.trust[idx] - self.contagion[idx]
-        # tax debt along the path: only whether there is one and since when (its amount does
-        # not enter any hazard); payment schedules keep today's state
+        # tax debt along the path: only whether there is one and since when its oldest claim is
+        # due (the amount enters no hazard); payment schedules keep today's state
         debt_since = np.broadcast_to(
             np.where(self.debt[idx] > 0, self.oldest_due[idx], OPEN).astype(float), shape
         ).copy()
@@ -943,7 +953,22 @@ class _Simulation:
                 rng.random(shape)
                 < _prob(r.debt_payoff * np.exp(r.debt_payoff_slope * ht) * pay_factor, dtm)
             )
-            debt_since = np.where(arrive, float(a), np.where(cleared, float(OPEN), debt_since))
+            # as in the world: a new claim fell due up to 25 days before it is listed, and a
+            # partial payment that settles the oldest claims makes the debt younger, which is
+            # what keeps many debtors below the creditor-petition age
+            day = rng.uniform(a, b, shape)
+            settle_oldest = (
+                in_debt
+                & ~cleared
+                & (rng.random(shape) < _prob(r.debt_partial_payment, dtm) * PARTIAL_PAYS_OLDEST)
+            )
+            newer = np.minimum(day - rng.integers(0, 60, shape), b)
+            debt_since = np.where(settle_oldest, np.maximum(debt_since, newer), debt_since)
+            debt_since = np.where(
+                arrive,
+                day - rng.integers(0, 25, shape),
+                np.where(cleared, float(OPEN), debt_since),
+            )
             age = (a - c.reg_day[idx]) / MONTH_DAYS
             target = (
                 fixed + c.beta[idx] * _cycle(a, r) - r.young_penalty * np.exp(-age / r.young_months)

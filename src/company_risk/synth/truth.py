@@ -108,6 +108,7 @@ def world_stats(world: World) -> dict:
         "n_liquidations": int((exits["kind"] == "liquidated").sum()),
         "bankrupt_share_of_defaults": float(len(bankrupts) / max(len(defaults), 1)),
         "bankrupts_with_debt_12m_before_share": _debt_before(bankrupts, debts, months),
+        "bankrupts_without_debt_prior_12m_share": _no_debt_within(bankrupts, debts, months),
         "defaults_with_debt_12m_before_share": _debt_before(defaults, debts, months),
         "defaults_without_debt_prior_12m_share": _no_debt_within(defaults, debts, months),
         "late_report_share": float((reports["submitted_on"] > deadline).mean())
