@@ -230,10 +230,17 @@ def test_champion_decision_and_oracle_are_the_train_stage_figures(tiny_project, 
     assert aliases["champion"] == registry["champion_after"]["version"]
     assert aliases["challenger"] == registry["candidate"]["version"]
     oracle = {r[""]: r for r in page.table("The champion beside the oracle")}
-    assert float(oracle["oracle (true probabilities)"]["test ROC-AUC"]) == pytest.approx(
+    roc = oracle["ROC-AUC"]
+    assert float(roc["oracle (true probabilities)"]) == pytest.approx(
         metrics["oracle_test_roc_auc"], abs=5e-4
     )
-    assert float(oracle["champion"]["test ROC-AUC"]) == pytest.approx(metrics["roc_auc"], abs=5e-4)
+    assert float(roc["champion"]) == pytest.approx(metrics["roc_auc"], abs=5e-4)
+    gap, low, high = map(float, re.findall(r"[-+]\d\.\d+", roc["gap oracle − champion [95% CI]"]))
+    assert gap == pytest.approx(metrics["oracle_gap_roc_auc"], abs=5e-4)
+    assert low <= gap <= high
+    assert float(oracle["PR-AUC"]["oracle (true probabilities)"]) == pytest.approx(
+        metrics["oracle_test_pr_auc"], abs=5e-4
+    )
 
 
 def test_html_is_valid_self_contained_and_every_image_decodes(tiny_project, page):
@@ -270,6 +277,7 @@ def test_absent_truth_and_scores_are_said_not_failed(evidence):
     without = dataclasses.replace(
         evidence,
         scores=None,
+        truth=None,
         metrics_report={
             k: v for k, v in evidence.metrics_report.items() if not k.startswith("oracle")
         },
@@ -280,7 +288,7 @@ def test_absent_truth_and_scores_are_said_not_failed(evidence):
     assert "No daily scores yet" in bare_md and "No daily scores yet" not in full_md
     assert f"latest scored day | {evidence.scores.date}" in full_md
     assert "No truth" in bare_md and "No truth" not in full_md
-    assert "The gap in ROC-AUC" in full_md and "The gap in ROC-AUC" not in bare_md
+    assert "On ROC-AUC the" in full_md and "On ROC-AUC the" not in bare_md
 
 
 def test_a_champion_kept_from_an_earlier_run_is_described_by_the_train_stage_figures(evidence):

@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from company_risk.report import bootstrap, classes, compare, explore, lineage, slices
+from company_risk.report import (
+    bootstrap,
+    classes,
+    compare,
+    explore,
+    lineage,
+    oracle,
+    sections,
+    slices,
+)
 from company_risk.report.baserates import REAL_BASE_RATES, base_rate_table
 from company_risk.report.collect import (
     ReportError,
@@ -120,6 +129,74 @@ def test_recomputed_gap_detects_a_logged_figure_that_does_not_match():
     assert bootstrap.recomputed_gap(runs, preds) < 1e-12
     runs.loc[0, "test_roc_auc"] += 0.01
     assert bootstrap.recomputed_gap(runs, preds) == pytest.approx(0.01)
+
+
+# ------------------------------------------------------------------------------------- oracle
+def oracle_frame(n_companies: int, model_noise: float, seed: int = 0) -> pd.DataFrame:
+    """Labels drawn from known probabilities (the oracle) and a model that sees them blurred."""
+    rng = np.random.default_rng(seed)
+    logit = -2.5 + 1.5 * rng.normal(size=n_companies)
+    truth = 1 / (1 + np.exp(-logit))
+    return pd.DataFrame(
+        {
+            "company_id": [f"{10000000 + i}" for i in range(n_companies)],
+            "label": (rng.uniform(size=n_companies) < truth).astype("int8"),
+            "probability": 1 / (1 + np.exp(-(logit + rng.normal(0, model_noise, n_companies)))),
+            "oracle": truth,
+        }
+    )
+
+
+def test_the_oracle_gap_is_told_apart_from_zero_only_when_the_model_is_worse():
+    blurred = oracle.oracle_gap(oracle_frame(4000, model_noise=2.0), 200, 0.95, seed=11)
+    assert list(blurred.index) == ["roc_auc", "pr_auc"]
+    roc = blurred.loc["roc_auc"]
+    assert roc.gap == pytest.approx(roc.oracle - roc.model)
+    assert 0 < roc.low <= roc.gap <= roc.high
+    assert "the oracle is ahead" in sections.gap_sentence("ROC-AUC", roc)
+
+    level = oracle.oracle_gap(oracle_frame(4000, model_noise=0.0), 200, 0.95, seed=11)
+    assert (level["gap"] == 0).all() and (level["low"] == 0).all() and (level["high"] == 0).all()
+    assert "level with the oracle" in sections.gap_sentence("ROC-AUC", level.loc["roc_auc"])
+
+    swapped = oracle_frame(4000, model_noise=2.0).rename(
+        columns={"probability": "oracle", "oracle": "probability"}
+    )
+    ahead = oracle.oracle_gap(swapped, 200, 0.95, seed=11).loc["roc_auc"]
+    assert ahead.high < 0
+    assert "the champion is ahead of the oracle" in sections.gap_sentence("ROC-AUC", ahead)
+
+
+def test_the_paired_gap_interval_is_narrower_than_the_two_separate_intervals():
+    frame = oracle_frame(3000, model_noise=0.5, seed=4)
+    gap = oracle.oracle_gap(frame, 200, 0.95, seed=11).loc["roc_auc"]
+    model_ci = bootstrap.bootstrap_intervals(frame, 0.1, 200, 0.95, seed=11).loc["roc_auc"]
+    assert gap.high - gap.low < (model_ci["high"] - model_ci["low"]) / 2
+
+
+def test_the_oracle_is_joined_on_company_and_snapshot_and_uncovered_rows_are_left_out():
+    logged = pd.DataFrame(
+        {
+            "company_id": ["10000001", "10000001", "10000002"],
+            "snapshot_date": pd.to_datetime(["2024-01-01", "2024-04-01", "2024-01-01"]),
+            "label": [0, 1, 0],
+            "probability": [0.1, 0.7, 0.2],
+        }
+    )
+    truth = pd.DataFrame(
+        {
+            "company_id": ["10000001", "10000001", "10000003"],
+            "month": pd.to_datetime(["2024-01-01", "2024-04-01", "2024-01-01"]).astype(
+                "datetime64[us]"
+            ),
+            "pd_12m": [0.05, 0.6, 0.3],
+        }
+    )
+    joined = oracle.with_oracle(logged, truth)
+    assert joined["oracle"].tolist() == [0.05, 0.6]
+    assert joined["probability"].tolist() == [0.1, 0.7]
+    with pytest.raises(bootstrap.BootstrapError, match="single class"):
+        oracle.oracle_gap(joined.iloc[:1], 10, 0.95, seed=0)
 
 
 # ------------------------------------------------------------------------------------ classes

@@ -3,7 +3,8 @@
 The report types no number by hand: every figure in it is read here, from the tracking store
 (runs, metrics, logged predictions and importances, registry aliases) or from the files the
 stages wrote (`reports/registry.json`, `reports/metrics.json`, `reports/world.json`,
-`features.parquet`, the drops, the daily scores, `dvc.lock`). Everything downstream
+`features.parquet`, the drops, the daily scores, `dvc.lock`, and in a synthetic world the true
+default probabilities of `data/truth/pd.parquet`). Everything downstream
 (bootstrap, slices, plots, rendering) is a pure function of the `Evidence` built here.
 
 Inputs that do not exist yet are `None` or empty rather than errors, so the report can be made
@@ -31,7 +32,7 @@ from company_risk.report import lineage
 from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_KEYS, LABEL
 from company_risk.train.metrics import METRIC_NAMES
 from company_risk.train.registry import CHALLENGER, CHAMPION, MODEL_NAME
-from company_risk.train.run import EXPERIMENT
+from company_risk.train.run import EXPERIMENT, read_truth
 
 PARENT_TAG = "mlflow.parentRunId"
 SPLITS = ("validation", "test")
@@ -117,6 +118,8 @@ class Evidence:
     champion_meta: dict[str, Any] | None
     importance: pd.DataFrame | None
     world: dict[str, Any] | None
+    truth: pd.DataFrame | None
+    """The world's true 12-month default probabilities (company_id, month, pd_12m); None on real data."""
     features: pd.DataFrame | None
     drops: list[str]
     scores: ScoresDay | None
@@ -390,6 +393,7 @@ def collect_evidence(sources: ReportSources, params: Params) -> Evidence:
         champion_meta=read_json(sources.champion_model / "champion.json"),
         importance=importance,
         world=read_json(sources.reports / "world.json"),
+        truth=read_truth(sources.truth),
         features=features,
         drops=drop_dates(sources.raw, sources.interim),
         scores=read_scores_day(sources.scores),

@@ -18,6 +18,7 @@ from company_risk.report.card import CardFacts, model_card
 from company_risk.report.classes import CLASS_NAMES, class_table, is_monotone
 from company_risk.report.collect import Evidence, age_column
 from company_risk.report.lineage import flatten_params
+from company_risk.report.oracle import oracle_gap, with_oracle
 from company_risk.report.render import (
     Bullets,
     Document,
@@ -47,6 +48,7 @@ class Analysis:
     champion_validation: pd.DataFrame | None
     classes: pd.DataFrame | None
     family: pd.DataFrame
+    oracle_gap: pd.DataFrame | None  # see company_risk.report.oracle
 
 
 def analyse(ev: Evidence) -> Analysis:
@@ -63,6 +65,11 @@ def analyse(ev: Evidence) -> Analysis:
         if logged:
             champion_test, champion_validation = logged["test"], logged["validation"]
             classes = class_table(champion_test, ev.params.scoring.risk_classes)
+    gap = None
+    if champion_test is not None and ev.truth is not None:
+        covered = with_oracle(champion_test, ev.truth)
+        if covered["label"].nunique() == 2:
+            gap = oracle_gap(covered, cfg.bootstrap_rounds, cfg.confidence, cfg.seed)
     return Analysis(
         table=table,
         recomputed_gap=bootstrap.recomputed_gap(ev.runs.runs, ev.predictions),
@@ -71,6 +78,7 @@ def analyse(ev: Evidence) -> Analysis:
         champion_validation=champion_validation,
         classes=classes,
         family=compare.family_signal(table, ev.params.selection.metric),
+        oracle_gap=gap,
     )
 
 
@@ -170,7 +178,13 @@ def summary_section(ev: Evidence, a: Analysis) -> Section:
             + ("monotone." if is_monotone(a.classes) else "NOT monotone.")
         )
     oracle = _oracle(ev)
-    if "oracle_test_roc_auc" in oracle:
+    if a.oracle_gap is not None:
+        roc = a.oracle_gap.loc["roc_auc"]
+        items.append(
+            f"Oracle (the world's true probabilities) test ROC-AUC {roc.oracle:.3f}. "
+            + gap_sentence("ROC-AUC", roc)
+        )
+    elif "oracle_test_roc_auc" in oracle:
         items.append(
             f"Oracle (the world's true probabilities) test ROC-AUC {oracle['oracle_test_roc_auc']:.3f}."
         )
@@ -477,39 +491,85 @@ def decision_section(ev: Evidence, a: Analysis) -> Section:
     else:
         blocks.append(Paragraph("The MLflow registry has no champion or challenger alias."))
     blocks.append(Heading("The champion beside the oracle"))
-    oracle = _oracle(ev)
-    if "oracle_test_roc_auc" in oracle:
-        champion_auc = (ev.metrics_report or {}).get("roc_auc")
-        champion_pr = (ev.metrics_report or {}).get("pr_auc")
+    blocks += _oracle_blocks(ev, a)
+    return Section("Champion decision", blocks)
+
+
+def _oracle_blocks(ev: Evidence, a: Analysis) -> list:
+    """The oracle's figures beside the champion's on the same test rows: with paired intervals
+    of the gap where the champion's logged predictions and the truth are at hand, else the
+    figures train wrote to reports/metrics.json."""
+    cfg = ev.params.report
+    if a.oracle_gap is not None:
         rows = [
             {
-                "": "oracle (true probabilities)",
-                "test ROC-AUC": oracle["oracle_test_roc_auc"],
-                "test PR-AUC": oracle.get("oracle_test_pr_auc", float("nan")),
-            },
-            {
-                "": "champion",
-                "test ROC-AUC": _float(champion_auc),
-                "test PR-AUC": _float(champion_pr),
-            },
+                "": _label(metric),
+                "oracle (true probabilities)": row.oracle,
+                "champion": row.model,
+                f"gap oracle − champion [{cfg.confidence:.0%} CI]": (
+                    f"{row.gap:+.4f} [{row.low:+.4f}, {row.high:+.4f}]"
+                ),
+            }
+            for metric, row in a.oracle_gap.iterrows()
         ]
-        blocks.append(Table(pd.DataFrame(rows)))
-        gap = oracle.get("oracle_gap_roc_auc")
-        if gap is None and champion_auc is not None:
-            gap = oracle["oracle_test_roc_auc"] - float(champion_auc)
-        blocks.append(
+        return [
+            Table(
+                pd.DataFrame(rows),
+                caption=f"Test rows the truth covers; {int(a.oracle_gap['rounds'].iloc[0])} "
+                "paired company-bootstrap rounds",
+            ),
+            Paragraph(" ".join(gap_sentence(_label(m), r) for m, r in a.oracle_gap.iterrows())),
             Paragraph(
-                f"The gap in ROC-AUC between the best possible model and the champion, on the same test rows, is {_num(gap)}: "
-                "the share of the world's predictable risk the features and models do not yet capture."
-            )
-        )
-    else:
-        blocks.append(
+                "The oracle is the world's own probability of default, estimated by forward "
+                "simulation of each company's health, filings and tax debt while its board and "
+                "the contagion from failed neighbours stay as they are today. It is the best "
+                "any model can do only up to that approximation and to sampling noise; features "
+                "of the board network see part of what it holds fixed."
+            ),
+        ]
+    oracle = _oracle(ev)
+    if "oracle_test_roc_auc" not in oracle:
+        return [
             Paragraph(
                 "No truth: the data has no known true default probabilities (real data), so there is no oracle to compare with."
             )
+        ]
+    champion_auc = (ev.metrics_report or {}).get("roc_auc")
+    champion_pr = (ev.metrics_report or {}).get("pr_auc")
+    rows = [
+        {
+            "": "oracle (true probabilities)",
+            "test ROC-AUC": oracle["oracle_test_roc_auc"],
+            "test PR-AUC": oracle.get("oracle_test_pr_auc", float("nan")),
+        },
+        {"": "champion", "test ROC-AUC": _float(champion_auc), "test PR-AUC": _float(champion_pr)},
+    ]
+    gap = oracle.get("oracle_gap_roc_auc")
+    if gap is None and champion_auc is not None:
+        gap = oracle["oracle_test_roc_auc"] - float(champion_auc)
+    return [
+        Table(pd.DataFrame(rows)),
+        Paragraph(
+            f"The gap in ROC-AUC between the oracle and the champion, on the same test rows, is {_num(gap)} "
+            "(reports/metrics.json; no interval: the champion's logged test predictions or the truth are not at hand)."
+        ),
+    ]
+
+
+def gap_sentence(metric: str, row: pd.Series) -> str:
+    """What the oracle's lead on one metric says, read from its interval."""
+    figures = f"{row.gap:+.4f} [{row.low:+.4f}, {row.high:+.4f}]"
+    if row.low > 0:
+        return (
+            f"On {metric} the oracle is ahead by {figures}: predictable risk the features and "
+            "models do not yet capture."
         )
-    return Section("Champion decision", blocks)
+    if row.high < 0:
+        return (
+            f"On {metric} the champion is ahead of the oracle ({figures}): it reads something "
+            "the oracle's approximation holds fixed."
+        )
+    return f"On {metric} the champion is level with the oracle: the gap {figures} includes zero."
 
 
 def decision_sentence(reg: dict) -> str:
