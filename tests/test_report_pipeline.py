@@ -303,6 +303,8 @@ def test_a_champion_kept_from_an_earlier_run_is_described_by_the_train_stage_fig
     assert f"| test ROC-AUC | {evidence.metrics_report['roc_auc']:.4f} |" in md
     assert "| training snapshots | 2010-01-01 .. 2014-12-31 |" in md
     assert "The champion has no logged test predictions: no class distribution." in md
+    gap = evidence.metrics_report["oracle_gap_roc_auc"]
+    assert f"on the same test rows, is {gap:.4f} (reports/metrics.json" in md
 
 
 def test_default_date_is_the_newest_data_so_the_same_inputs_give_the_same_report(

@@ -66,7 +66,10 @@ def analyse(ev: Evidence) -> Analysis:
             champion_test, champion_validation = logged["test"], logged["validation"]
             classes = class_table(champion_test, ev.params.scoring.risk_classes)
     gap = None
-    if champion_test is not None and ev.truth is not None:
+    # an earlier run's champion logged predictions on the data of its day; train scored it on
+    # today's test rows, and those figures (reports/metrics.json) are shown instead
+    trained_here = champion_row is not None
+    if trained_here and champion_test is not None and ev.truth is not None:
         covered = with_oracle(champion_test, ev.truth)
         if covered["label"].nunique() == 2:
             gap = oracle_gap(covered, cfg.bootstrap_rounds, cfg.confidence, cfg.seed)
@@ -551,7 +554,8 @@ def _oracle_blocks(ev: Evidence, a: Analysis) -> list:
         Table(pd.DataFrame(rows)),
         Paragraph(
             f"The gap in ROC-AUC between the oracle and the champion, on the same test rows, is {_num(gap)} "
-            "(reports/metrics.json; no interval: the champion's logged test predictions or the truth are not at hand)."
+            "(reports/metrics.json, where train scored the champion on today's test rows; no interval: "
+            "the champion was trained in an earlier run, or its logged predictions or the truth are not at hand)."
         ),
     ]
 
