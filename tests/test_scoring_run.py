@@ -289,19 +289,61 @@ def test_run_is_logged_to_mlflow_with_classes_quantiles_and_drift(project, tmp_p
     assert runs[0].data.params["model_version"] == "3"
 
 
-def test_drift_compares_with_training_rows_of_the_same_quarter():
-    from company_risk.scoring.run import same_season
+def test_drift_compares_with_training_rows_at_the_same_point_of_the_year():
+    from company_risk.features.registry import DAYS_PER_MONTH
+    from company_risk.scoring.drift import season_reference
 
+    clocks = {"desc__months_since_last_report": DAYS_PER_MONTH}
     reference = pd.DataFrame(
         {
             "snapshot_date": pd.to_datetime(["2019-01-01", "2019-10-01", "2020-10-01"]),
             "probability": [0.1, 0.2, 0.3],
+            "desc__months_since_last_report": [1.0, 4.0, np.nan],
         }
     )
-    rows, said = same_season(reference, dt.date(2025, 10, 15))
-    assert rows["probability"].tolist() == [0.2, 0.3] and said == "training snapshots of Q4"
-    rows, said = same_season(reference, dt.date(2025, 5, 2))  # no Q2 snapshot in training
+    rows, said = season_reference(reference, dt.date(2025, 10, 15), clocks)
+    assert rows["probability"].tolist() == [0.2, 0.3]  # Q4 rows only, scores not moved
+    moved = rows["desc__months_since_last_report"].tolist()
+    assert moved[0] == pytest.approx(4.0 + 14 / DAYS_PER_MONTH) and np.isnan(moved[1])
+    assert reference["desc__months_since_last_report"].iloc[1] == 4.0  # input left alone
+    assert said == (
+        "training snapshots of Q4, day 1 of the quarter; time-since features moved on 14 days"
+    )
+    rows, said = season_reference(reference, dt.date(2025, 5, 2), clocks)  # no Q2 snapshot
     assert len(rows) == 3 and said == "all training snapshots"
+
+    monthly = pd.DataFrame(
+        {
+            "snapshot_date": pd.to_datetime(["2019-10-01", "2019-11-01", "2019-12-01"]),
+            "desc__months_since_last_report": [4.0, 5.0, 6.0],
+        }
+    )
+    rows, said = season_reference(monthly, dt.date(2025, 11, 20), clocks)
+    assert rows["desc__months_since_last_report"].tolist() == [
+        pytest.approx(5.0 + 19 / DAYS_PER_MONTH)
+    ]
+    rows, said = season_reference(monthly.iloc[1:], dt.date(2025, 10, 5), clocks)
+    assert rows["desc__months_since_last_report"].tolist() == [5.0, 6.0]  # all later: unmoved
+    assert said == "training snapshots of Q4"
+
+
+def test_only_time_since_features_are_clocks():
+    from company_risk.features.registry import DAYS_PER_MONTH, DAYS_PER_YEAR
+    from company_risk.scoring.run import catalogue_clocks
+
+    clocks = catalogue_clocks(
+        [
+            "desc__age_years",
+            "desc__months_since_last_report",
+            "tax__debt_age_days",  # 0 means no debt: not a clock
+            "desc__revenue",
+            "not_a_feature",
+        ]
+    )
+    assert clocks == {
+        "desc__age_years": DAYS_PER_YEAR,
+        "desc__months_since_last_report": DAYS_PER_MONTH,
+    }
 
 
 def test_scoring_the_latest_drop_of_an_ingested_folder_only_reads_the_history(project, tmp_path):

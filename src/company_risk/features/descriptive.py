@@ -18,10 +18,7 @@ import numpy as np
 import pandas as pd
 
 from company_risk.config import FeaturesConfig
-from company_risk.features.registry import define, family_frame
-
-DAYS_PER_YEAR = 365.25
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+from company_risk.features.registry import DAYS_PER_MONTH, DAYS_PER_YEAR, define, family_frame
 
 FEATURES = define(
     "desc",
@@ -103,6 +100,7 @@ FEATURES = define(
         ),
     ],
     categorical=("legal_form", "sector", "county"),
+    clocks=("age_years", "vat_age_years", "months_since_last_report"),
 )
 
 

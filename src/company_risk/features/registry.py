@@ -16,6 +16,9 @@ import pandas as pd
 
 FAMILY_PREFIX = {"graph": "graph__", "tax": "tax__", "desc": "desc__"}
 DIMENSIONLESS = frozenset({"ratio", "share", "flag", "score", "category", "log ratio"})
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+UNIT_DAYS = {"years": DAYS_PER_YEAR, "months": DAYS_PER_MONTH, "days": 1.0}
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,9 @@ class Feature:
 
     `phrase` reads well before the value ("tax debt", "board members added in the last 6
     months") and `unit` after it ("EUR", "days"); `categorical` columns are str, all others
-    float64.
+    float64. A `clock` is a time since an event that grows one for one with the calendar while
+    nothing new happens (company age, months since the last report; not the tax-debt age, whose
+    0 means "no debt"): comparing one on two different days measures the days between them.
     """
 
     name: str
@@ -33,6 +38,7 @@ class Feature:
     unit: str
     phrase: str
     categorical: bool = False
+    clock: bool = False
 
     @property
     def phrase_unit(self) -> str:
@@ -43,15 +49,25 @@ class Feature:
         prefix = FAMILY_PREFIX[self.family]
         if not self.name.startswith(prefix):
             raise ValueError(f"feature {self.name!r} of family {self.family} must start {prefix}")
+        if self.clock and self.unit not in UNIT_DAYS:
+            raise ValueError(f"clock feature {self.name!r} needs a unit of time, not {self.unit!r}")
 
 
 def define(
-    family: str, rows: list[tuple[str, str, str, str]], categorical=()
+    family: str, rows: list[tuple[str, str, str, str]], categorical=(), clocks=()
 ) -> tuple[Feature, ...]:
     """Definitions of one family from (suffix, meaning, unit, phrase) rows."""
     prefix = FAMILY_PREFIX[family]
     return tuple(
-        Feature(prefix + s, family, meaning, unit, phrase, categorical=s in categorical)
+        Feature(
+            prefix + s,
+            family,
+            meaning,
+            unit,
+            phrase,
+            categorical=s in categorical,
+            clock=s in clocks,
+        )
         for s, meaning, unit, phrase in rows
     )
 

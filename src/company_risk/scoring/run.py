@@ -28,7 +28,7 @@ from company_risk.scoring import ScoringError
 from company_risk.scoring.alerts import NEEDED, build_alerts
 from company_risk.scoring.classes import ROMAN, assign_classes, check_config
 from company_risk.scoring.credit import credit_terms
-from company_risk.scoring.drift import drift_table
+from company_risk.scoring.drift import drift_table, season_reference
 from company_risk.scoring.facts import board_changes, company_facts
 from company_risk.scoring.model import LoadedModel, check_signature, predict
 from company_risk.scoring.partition import previous_partition, read_scores, write_partition
@@ -319,20 +319,6 @@ def drift_reference(
     return table.assign(probability=predict(model, table))
 
 
-def same_season(reference: pd.DataFrame, date: dt.date) -> tuple[pd.DataFrame, str]:
-    """The reference rows of `date`'s calendar quarter, and which rows were taken.
-
-    Several features follow the filing calendar (annual reports fall due on 30 June), so a
-    day in October compared with training rows of every quarter shows "drift" that is only the
-    season; rows of the same quarter are the fair baseline. All rows where the training
-    snapshots have none in that quarter (e.g. yearly snapshots)."""
-    quarter = (date.month - 1) // 3 + 1
-    same = reference.loc[reference["snapshot_date"].dt.quarter.to_numpy() == quarter]
-    if same.empty:
-        return reference, "all training snapshots"
-    return same, f"training snapshots of Q{quarter}"
-
-
 def _drift(
     job: ScoreJob,
     date: dt.date,
@@ -341,7 +327,9 @@ def _drift(
     contributions: pd.DataFrame,
 ) -> dict:
     cfg = job.params.scoring
-    reference, season = same_season(job.drift_reference, date)
+    reference, season = season_reference(
+        job.drift_reference, date, catalogue_clocks(list(job.drift_reference.columns))
+    )
     strongest = contributions.abs().mean().sort_values(ascending=False, kind="stable")
     top = list(strongest.index[: cfg.psi_top_features])
     today = features.set_index(features["company_id"].astype("str"))[top].reindex(
@@ -438,6 +426,16 @@ def prepare_job(
         drift_reference=reference,
         tracking_uri=tracking_uri,
     )
+
+
+def catalogue_clocks(columns: list[str]) -> dict[str, float]:
+    """The clock features among `columns` (see company_risk.features.registry.Feature), each
+    with the days in its unit."""
+    from company_risk.features.catalogue import by_name
+    from company_risk.features.registry import UNIT_DAYS
+
+    registry = by_name()
+    return {c: UNIT_DAYS[registry[c].unit] for c in columns if c in registry and registry[c].clock}
 
 
 def catalogue_phrases(columns: list[str]) -> dict[str, Phrase]:
