@@ -61,6 +61,14 @@ def test_same_seed_same_world_other_seed_other_world(world):
     assert not world.companies["company_id"].equals(other.companies["company_id"])
 
 
+def test_how_finely_the_oracle_is_estimated_does_not_change_the_world(world):
+    coarse = simulate(dataclasses.replace(SMALL, rates={"truth_paths": 4}))
+    for name in TABLES:
+        if name != "truth_pd":
+            pd.testing.assert_frame_equal(getattr(world, name), getattr(coarse, name), obj=name)
+    assert not world.truth_pd["pd_12m"].equals(coarse.truth_pd["pd_12m"])
+
+
 def test_drops_and_truth_are_byte_identical_for_the_same_seed(world, tmp_path):
     for run in ("a", "b"):
         write_drops(simulate(SMALL), tmp_path / run / "raw")
