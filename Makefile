@@ -41,5 +41,5 @@ benchmark: $(STAMP) ## Estonia-scale benchmarks (tens of minutes); figures go to
 	@# final fits on a stratified 200,000-row subsample (models.max_train_rows), as in the README
 	$(BIN)/python benchmarks/bench_train.py --max-train-rows 200000
 
-clean-data: ## Remove generated data, models, MLflow store (keeps the code)
-	rm -rf data models mlflow.db mlartifacts
+clean-data: ## Remove generated data, the exported champion and the MLflow store (keeps code and READMEs)
+	rm -rf data/raw data/truth data/interim data/processed data/scores models/champion mlflow.db mlartifacts
