@@ -17,6 +17,7 @@ from company_risk.features.catalogue import FEATURES, by_name, catalogue_markdow
 from company_risk.features.labels import default_known_on, labels
 from company_risk.features.population import population
 from company_risk.features.tables import load_interim
+from company_risk.formats import REPORT_ELEMENTS
 from company_risk.schemas import CATEGORICAL_FEATURES, INTERIM_TABLES
 
 T = pd.Timestamp
@@ -144,18 +145,7 @@ class Tables:
             audited=False,
             consolidated=False,
         )
-        for name in (
-            "revenue",
-            "net_profit",
-            "equity",
-            "assets",
-            "current_assets",
-            "current_liabilities",
-            "non_current_liabilities",
-            "cash",
-            "labour_expense",
-            "employees",
-        ):
+        for name in REPORT_ELEMENTS.values():
             row[name] = float(figures.get(name, np.nan))
         self.rows["annual_reports"].append(row)
         return self
@@ -387,6 +377,15 @@ def test_catalogue_lists_every_feature_the_build_produces():
     assert by_name()["tax__debt"].phrase == "tax debt"
     assert by_name()["graph__linked_defaulted_share"].phrase_unit == ""
     assert all(f.phrase and f.meaning and f.unit for f in FEATURES)
+
+
+def test_a_clock_feature_must_be_measured_in_time():
+    from company_risk.features.registry import define
+
+    (age,) = define("desc", [("age_years", "years since", "years", "age")], clocks=("age_years",))
+    assert age.clock
+    with pytest.raises(ValueError, match="clock feature 'desc__capital' needs a unit of time"):
+        define("desc", [("capital", "share capital", "EUR", "capital")], clocks=("capital",))
 
 
 def test_graph_config_changes_reach_the_graph_family():

@@ -17,6 +17,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from company_risk.formats import REPORT_ELEMENTS
 from company_risk.synth.world import World
 
 T = pd.Timestamp
@@ -241,18 +242,7 @@ def tiny_world() -> World:
         }
     )
 
-    elements = [
-        "revenue",
-        "net_profit",
-        "equity",
-        "assets",
-        "current_assets",
-        "current_liabilities",
-        "non_current_liabilities",
-        "cash",
-        "labour_expense",
-        "employees",
-    ]
+    elements = list(REPORT_ELEMENTS.values())
     report_rows = [
         (
             "R1",

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from company_risk.report.bootstrap import BootstrapError, WeightedMetrics, company_weights
+from company_risk.train.run import true_probabilities
 
 GAP_METRICS = ("roc_auc", "pr_auc")
 
@@ -21,12 +22,9 @@ GAP_METRICS = ("roc_auc", "pr_auc")
 def with_oracle(test_predictions: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """The logged test predictions (company_id, snapshot_date, label, probability) that the
     truth covers, with the true probability of each as `oracle`."""
-    keyed = truth.rename(columns={"month": "snapshot_date", "pd_12m": "oracle"})
-    keyed = keyed.drop_duplicates(["company_id", "snapshot_date"])
-    left = test_predictions.astype({"company_id": "str"})
-    keyed["snapshot_date"] = keyed["snapshot_date"].astype(left["snapshot_date"].dtype)
-    joined = left.merge(keyed, on=["company_id", "snapshot_date"], how="inner")
-    return joined.reset_index(drop=True)
+    oracle = true_probabilities(test_predictions, truth)
+    covered = ~np.isnan(oracle)
+    return test_predictions.assign(oracle=oracle).loc[covered].reset_index(drop=True)
 
 
 def oracle_gap(frame: pd.DataFrame, rounds: int, confidence: float, seed: int) -> pd.DataFrame:

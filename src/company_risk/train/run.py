@@ -364,22 +364,31 @@ def comparison_table(candidates: list[Candidate]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def oracle_metrics(test: pd.DataFrame, truth: pd.DataFrame) -> tuple[dict[str, float], np.ndarray]:
-    """ROC-AUC and PR-AUC of the world's true probabilities on the test rows they cover, and
-    the positions of those rows (so the champion is compared on exactly the same rows)."""
-    keys = test[["company_id", "snapshot_date"]].reset_index(drop=True)
+def true_probabilities(rows: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
+    """The world's true 12-month default probability of each row (company_id, snapshot_date),
+    in row order; NaN where the truth has none."""
+    keys = rows[["company_id", "snapshot_date"]].astype({"company_id": "str"})
     keyed = truth.rename(columns={"month": "snapshot_date"}).drop_duplicates(
         ["company_id", "snapshot_date"]
     )
     keyed["snapshot_date"] = keyed["snapshot_date"].astype(keys["snapshot_date"].dtype)
-    joined = keys.merge(keyed, on=["company_id", "snapshot_date"], how="left")
-    covered = np.flatnonzero(joined["pd_12m"].notna().to_numpy())
+    joined = keys.reset_index(drop=True).merge(
+        keyed, on=["company_id", "snapshot_date"], how="left"
+    )
+    return joined["pd_12m"].to_numpy(dtype=float)
+
+
+def oracle_metrics(test: pd.DataFrame, truth: pd.DataFrame) -> tuple[dict[str, float], np.ndarray]:
+    """ROC-AUC and PR-AUC of the world's true probabilities on the test rows they cover, and
+    the positions of those rows (so the champion is compared on exactly the same rows)."""
+    true_p = true_probabilities(test, truth)
+    covered = np.flatnonzero(~np.isnan(true_p))
     y = test[LABEL].to_numpy()[covered]
     if len(covered) == 0 or len(np.unique(y)) < 2:
         raise TrainError(
             "data/truth/pd.parquet covers no test rows with both classes; cannot score the oracle"
         )
-    p = joined["pd_12m"].to_numpy()[covered]
+    p = true_p[covered]
     full = m.binary_metrics(y, p, m.choose_threshold(y, p))
     return (
         {
