@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from company_risk import formats as F
 from company_risk.config import FeaturesConfig, GraphConfig
 from company_risk.features import FeatureError
 from company_risk.features.build import build_features, training_snapshot_dates
@@ -17,7 +18,7 @@ from company_risk.features.catalogue import FEATURES, by_name, catalogue_markdow
 from company_risk.features.labels import default_known_on, labels
 from company_risk.features.population import population
 from company_risk.features.tables import load_interim
-from company_risk.formats import REPORT_ELEMENTS
+from company_risk.formats import REPORT_COLUMNS
 from company_risk.schemas import CATEGORICAL_FEATURES, INTERIM_TABLES
 
 T = pd.Timestamp
@@ -25,6 +26,10 @@ T = pd.Timestamp
 
 def monthly(start: str, end: str) -> list[pd.Timestamp]:
     return list(pd.date_range(start, end, freq="MS"))
+
+
+# an EMTAK 2008 activity code in each section the tests use
+SECTOR_CODES = {"A": "01111", "B": "08111", "C": "10821", "F": "41201", "G": "47111"}
 
 
 class Tables:
@@ -50,6 +55,7 @@ class Tables:
         *,
         status: str = "R",
         legal_form: str = "Osaühing",
+        legal_form_code: str = "OÜ",
         sector: str = "G",
         county: str = "Harju maakond",
         vat: str = "",
@@ -75,7 +81,10 @@ class Tables:
                 first_registered=T(registered),
                 ehak_code="0784",
                 county=county,
-                emtak_code="47111",
+                legal_form_code=legal_form_code,
+                emtak_code=SECTOR_CODES[sector],
+                emtak_version=F.EMTAK_2008,
+                nace_code=f"{SECTOR_CODES[sector][:2]}.{SECTOR_CODES[sector][2:4]}",
                 sector=sector,
                 capital=capital,
             )
@@ -103,7 +112,7 @@ class Tables:
             dict(
                 company_id=cid,
                 person_id=person,
-                person_type="F",
+                person_type="natural",
                 role=role,
                 start_date=T(start),
                 end_date=T(end) if end else pd.NaT,
@@ -144,20 +153,29 @@ class Tables:
             published_on=published,
             audited=False,
             consolidated=False,
+            going_concern=figures.pop("going_concern", ""),
         )
-        for name in REPORT_ELEMENTS.values():
+        for name in REPORT_COLUMNS:
             row[name] = float(figures.get(name, np.nan))
         self.rows["annual_reports"].append(row)
         return self
 
     def payment(self, cid, year, quarter, published_on=None, **values) -> Tables:
-        quarter_end = T(year=year, month=3 * quarter, day=1) + pd.offsets.MonthEnd(0)
+        start, end = F.quarter_period(year, quarter)
+        quarter_end = T(end)
         published = (
             T(published_on)
             if published_on
             else self.drop_on_or_after(quarter_end + pd.Timedelta(days=10))
         )
-        row = dict(company_id=cid, year=year, quarter=quarter, published_on=published)
+        row = dict(
+            company_id=cid,
+            year=year,
+            quarter=quarter,
+            period_start=T(start),
+            period_end=quarter_end,
+            published_on=published,
+        )
         for name in ("state_taxes", "labour_taxes", "turnover", "employees"):
             row[name] = float(values.get(name, 0.0))
         self.rows["tax_payments"].append(row)
@@ -176,7 +194,8 @@ class Tables:
         out = {}
         for name, schema in INTERIM_TABLES.items():
             frame = pd.DataFrame(self.rows[name], columns=list(schema))
-            out[name] = frame.astype(schema)
+            text = [c for c, dtype in schema.items() if dtype == "str"]
+            out[name] = frame.fillna({c: "" for c in text}).astype(schema)
         return out
 
 
@@ -238,10 +257,32 @@ def test_population_uses_only_status_facts_published_by_t():
     w.status("10000001", "L", "2019-12-20", published_on="2020-02-01")
     w.status("10000002", "N", "2019-11-05")  # published 2019-12-01
     tables = w.build()
-    assert list(population(tables["status_history"], T("2020-01-01"))) == ["10000001", "10000003"]
-    assert list(population(tables["status_history"], T("2020-02-01"))) == ["10000003"]
+
+    def scored(t: str) -> list[str]:
+        return list(population(tables["status_history"], tables["companies"], T(t)))
+
+    assert scored("2020-01-01") == ["10000001", "10000003"]
+    assert scored("2020-02-01") == ["10000003"]
     # registered 2019-06-10, first published 2019-07-01
-    assert list(population(tables["status_history"], T("2019-06-20"))) == ["10000001", "10000002"]
+    assert scored("2019-06-20") == ["10000001", "10000002"]
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "scored"),
+    [
+        ("OÜ", "Osaühing", True),
+        ("FIL", "Välismaa äriühingu filiaal", True),
+        ("FIE", "Füüsilisest isikust ettevõtja", False),  # a natural person: never scored
+        ("MTÜ", "Mittetulundusühing", False),
+        ("SA", "Sihtasutus", False),
+        ("", "Aktsiaselts", True),  # no code in the general data: the basic data's text
+        ("", "Füüsilisest isikust ettevõtja", False),
+    ],
+)
+def test_population_holds_business_companies_only(code, text, scored):
+    tables = Tables().company("10000001", legal_form=text, legal_form_code=code).build()
+    got = population(tables["status_history"], tables["companies"], T("2020-01-01"))
+    assert list(got) == (["10000001"] if scored else [])
 
 
 # ------------------------------------------------------------------------------ labels

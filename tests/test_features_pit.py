@@ -163,6 +163,12 @@ def known_at(tables: dict[str, pd.DataFrame], t: pd.Timestamp) -> dict[str, pd.D
         "tax_payments": tables["tax_payments"].loc[tables["tax_payments"]["published_on"] <= t],
         "defaults": d,
         "ingest_log": drops,
+        "shareholdings": tables["shareholdings"].loc[tables["shareholdings"]["published_on"] <= t],
+        "rulings": tables["rulings"].loc[tables["rulings"]["published_on"] <= t],
+        "rejected": tables["rejected"].loc[tables["rejected"]["drop_date"] <= last_drop],
+        "ingest_files": tables["ingest_files"].loc[
+            tables["ingest_files"]["drop_date"] <= last_drop
+        ],
     }
 
 

@@ -36,7 +36,8 @@ def world() -> Tables:
         w.payment(X, year, quarter, turnover=10000, labour_taxes=1000, state_taxes=300, employees=4)
     for year, quarter in [(2018, 4), (2019, 1), (2019, 2), (2019, 3)]:
         w.payment(X, year, quarter, turnover=5000, labour_taxes=500, state_taxes=300, employees=2)
-    w.payment(X, 2019, 4, turnover=1, labour_taxes=1, employees=50)  # published 2020-01-10
+    # EMTA's 2019 IV (September-November) is published in December: late, with the next drop
+    w.payment(X, 2019, 4, turnover=1, labour_taxes=1, employees=50, published_on="2020-02-01")
     w.payment(Y, 2017, 4, turnover=0.0)
     return w
 

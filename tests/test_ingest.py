@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from company_risk import formats as F
 from company_risk.cli import app
 from company_risk.config import IngestConfig
 from company_risk.ingest import ingest_drops
@@ -150,8 +151,11 @@ def test_reports_and_tax_payments(world, tables):
             assert (np.isnan(a) and np.isnan(b)) or a == b
     pay = tables["tax_payments"]
     want = world.tax_payments.sort_values(["company_id", "year", "quarter"]).reset_index(drop=True)
+    periods = [F.quarter_period(y, q) for y, q in zip(want["year"], want["quarter"], strict=True)]
     want = want.assign(
-        published_on=[first_drop_on_or_after(world, d) for d in want["published_on"]]
+        published_on=[first_drop_on_or_after(world, d) for d in want["published_on"]],
+        period_start=pd.to_datetime([a for a, _ in periods]).astype("datetime64[us]"),
+        period_end=pd.to_datetime([b for _, b in periods]).astype("datetime64[us]"),
     )
     pd.testing.assert_frame_equal(pay, want[list(pay.columns)], check_dtype=False)
 
@@ -189,7 +193,7 @@ def test_no_person_name_or_code_leaves_ingest(world, tables):
 
 
 def test_cli_ingest(raw, tmp_path):
-    (tmp_path / "params.yaml").write_text("ingest:\n  fail_on_unknown_status: true\n")
+    (tmp_path / "params.yaml").write_text("ingest:\n  max_rejected_share: 0.001\n")
     runner = CliRunner()
     result = runner.invoke(
         app,

@@ -16,6 +16,7 @@ from company_risk import formats as F
 from company_risk.cli import app
 from company_risk.config import IngestConfig
 from company_risk.ingest import IngestError, ingest_drops
+from company_risk.ingest.store import load_tables
 from company_risk.synth.drops import write_drops
 from test_ingest_world import tiny_world
 
@@ -131,6 +132,42 @@ def test_non_numeric_amount(case):
     )
 
 
+def test_record_faults_under_the_threshold_are_rejected_rows_and_the_drop_applies(case):
+    """One bad amount and one bad date among few rows: with a lenient threshold the drop is
+    applied, the rows are kept in `rejected`, and the company whose basic row was rejected is
+    still on the register with its last known attributes (not marked deleted)."""
+    edit_basic(case, lambda t: t.replace("04.01.2016", "31.02.2016"))
+
+    def edit(text):
+        lines = text.splitlines()
+        fields = lines[2].split(";")
+        fields[3] = "45 21O,00"
+        lines[2] = ";".join(fields)
+        return "\n".join(lines) + "\n"
+
+    edit_debtors(case, edit)
+    lenient = IngestConfig(max_rejected_share=0.6)
+    result = ingest_drops(case / "raw", case / "interim", lenient)
+    assert [d.isoformat() for d in result.applied] == [BAD] and result.rejected_rows == 2
+    tables = load_tables(case / "interim")
+    rejected = tables["rejected"]
+    assert rejected[["file", "row", "field", "value"]].values.tolist() == [
+        [F.RIK_BASIC, "row 2 (line 3)", "ettevotja_esmakande_kpv", "31.02.2016"],
+        [F.TAX_DEBTORS, "row 2 (line 3)", "Maksuvõlg", "45 21O,00"],
+    ]
+    assert (rejected["drop_date"] == pd.Timestamp(BAD)).all()
+    assert rejected["reason"].str.contains("is not").all()
+    held = "10000002"  # the company of the rejected basic row
+    status = tables["status_history"]
+    assert "K" not in set(status.loc[status["company_id"] == held, "status"])
+    companies = tables["companies"]
+    open_version = companies.loc[(companies["company_id"] == held) & companies["valid_to"].isna()]
+    assert open_version["first_registered"].tolist() == [pd.Timestamp("2016-01-04")]
+    files = tables["ingest_files"]
+    basic_line = files.loc[(files["drop_date"] == pd.Timestamp(BAD)) & (files["family"] == "basic")]
+    assert basic_line["note"].tolist() == ["1 row(s) rejected"]
+
+
 def test_impossible_date(case):
     edit_basic(case, lambda t: t.replace("04.01.2016", "31.02.2016"))
     assert_fails(
@@ -184,7 +221,7 @@ def test_good_drops_before_a_bad_one_are_not_applied_either(case, tmp_path):
 
 
 def test_cli_exit_code_and_message(case):
-    (case / "params.yaml").write_text("ingest:\n  fail_on_unknown_status: true\n")
+    (case / "params.yaml").write_text("ingest:\n  max_rejected_share: 0.001\n")
     edit_debtors(case, lambda t: t.replace(";", ","))
     result = CliRunner().invoke(
         app,

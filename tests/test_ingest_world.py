@@ -17,7 +17,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from company_risk.formats import REPORT_ELEMENTS
+from company_risk.formats import REPORT_COLUMNS
 from company_risk.synth.world import World
 
 T = pd.Timestamp
@@ -242,7 +242,7 @@ def tiny_world() -> World:
         }
     )
 
-    elements = list(REPORT_ELEMENTS.values())
+    elements = list(REPORT_COLUMNS)
     report_rows = [
         (
             "R1",

@@ -22,7 +22,8 @@ def interim(**rows: list[dict]) -> dict[str, pd.DataFrame]:
     out = {}
     for name, columns in INTERIM_TABLES.items():
         frame = pd.DataFrame(rows.get(name, []), columns=list(columns))
-        out[name] = frame.astype(columns)
+        text = [c for c, dtype in columns.items() if dtype == "str"]
+        out[name] = frame.fillna({c: "" for c in text}).astype(columns)
     return out
 
 
@@ -43,7 +44,10 @@ def history() -> dict[str, pd.DataFrame]:
             "first_registered": T("2019-05-01"),
             "ehak_code": "0784",
             "county": "Harju maakond",
+            "legal_form_code": "OÜ",
             "emtak_code": "62011",
+            "emtak_version": 2,
+            "nace_code": "62.01",
             "sector": "J",
             "capital": 2500.0,
         }
@@ -73,7 +77,7 @@ def history() -> dict[str, pd.DataFrame]:
         {
             "company_id": "10000001",
             "person_id": "p1",
-            "person_type": "F",
+            "person_type": "natural",
             "role": "JUHL",
             "start_date": T("2019-05-01"),
             "end_date": pd.NaT,
@@ -82,7 +86,7 @@ def history() -> dict[str, pd.DataFrame]:
         {
             "company_id": "10000001",
             "person_id": "p2",
-            "person_type": "F",
+            "person_type": "natural",
             "role": "JUHL",
             "start_date": T("2025-10-03"),
             "end_date": pd.NaT,
@@ -91,7 +95,7 @@ def history() -> dict[str, pd.DataFrame]:
         {
             "company_id": "10000002",
             "person_id": "p3",
-            "person_type": "F",
+            "person_type": "natural",
             "role": "JUHL",
             "start_date": T("2019-05-01"),
             "end_date": T("2025-10-03"),
@@ -100,7 +104,7 @@ def history() -> dict[str, pd.DataFrame]:
         {
             "company_id": "10000002",
             "person_id": "p4",
-            "person_type": "F",
+            "person_type": "natural",
             "role": "JUHL",
             "start_date": T("2019-05-01"),
             "end_date": pd.NaT,
@@ -109,7 +113,7 @@ def history() -> dict[str, pd.DataFrame]:
         {
             "company_id": "10000002",
             "person_id": "p9",
-            "person_type": "F",
+            "person_type": "natural",
             "role": "PROK",
             "start_date": T("2025-10-03"),
             "end_date": pd.NaT,

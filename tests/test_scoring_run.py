@@ -44,7 +44,7 @@ def project(tmp_path_factory):
     columns = feature_columns(table.columns, "all")
     y = np.arange(len(table)) % 2
     fitted = cand.fit_pipeline("logistic_regression", {}, table, y, columns, 0, 1)
-    model = cand.calibrate(fitted, pd.concat([table] * 4), np.tile(y, 4), "sigmoid")
+    model = cand.calibrate(fitted, pd.concat([table] * 10), np.tile(y, 10), "sigmoid")
     example = table[columns].head(3)
     target = root / "models" / "champion"
     meta = {

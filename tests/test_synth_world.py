@@ -16,8 +16,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from company_risk import formats as F
 from company_risk.config import ConfigError, IngestConfig, SynthConfig, load_params
-from company_risk.ingest.pipeline import ingest_drops
+from company_risk.ingest import rik
+from company_risk.ingest.pipeline import BUILT_IN_PSEUDONYM_KEY, ingest_drops
 from company_risk.ingest.store import load_tables
 from company_risk.synth.drops import write_drops
 from company_risk.synth.simulate import Rates, drop_calendar, simulate
@@ -184,8 +186,30 @@ def test_ingest_reads_back_what_the_world_wrote(world, tmp_path):
     # current holders, so an end is seen at the first drop without the person)
     key = ["company_id", "person_id", "start_date"]
     roles = tables["board_roles"]
-    assert roles["person_id"].str.fullmatch("[0-9a-f]{64}").all()
-    true_roles = world.board_roles
+    roles = roles[roles["role"].isin(F.BOARD_ROLES)]
+    uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    natural = roles["person_type"] == "natural"
+    assert roles.loc[natural, "person_id"].str.fullmatch(uuid).all()
+    assert roles.loc[~natural, "person_id"].str.fullmatch("fp-[0-9a-f]{32}").all()
+    assert 0 < (~natural).mean() < 0.2
+    # a foreign person has no register key: ingest derives it from what the file shows
+    ingest_key = {
+        p.person_id: rik.person_key(
+            {
+                "isiku_tyyp": "F",
+                "isikukood_hash": None,
+                "eesnimi": p.first_name,
+                "nimi_arinimi": p.last_name,
+                "synniaeg": p.birth_date.strftime(F.DATE_FORMAT),
+                "valis_kood_riik": p.country,
+            },
+            BUILT_IN_PSEUDONYM_KEY,
+        )[1]
+        for p in world.persons[world.persons["foreign"]].itertuples()
+    }
+    true_roles = world.board_roles.assign(
+        person_id=lambda r: r["person_id"].map(ingest_key).fillna(r["person_id"])
+    )
     first_drop = world.drop_dates[0]
     seen_roles = true_roles[
         (true_roles["start_date"] <= last)

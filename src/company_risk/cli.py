@@ -145,21 +145,28 @@ def ingest(
     until: Annotated[str | None, typer.Option(help="Apply drops dated <= this date only.")] = None,
 ) -> None:
     """Parse and validate every new drop and update the history tables."""
-    from company_risk.ingest import IngestError, ingest_drops
+    from company_risk.ingest import IngestError, ingest_drops, pseudonym_key
 
     c = ctx()
     raw = raw or c.paths.raw
     out = out or c.paths.interim
     with stagelog.stage("ingest") as log:
         try:
-            result = ingest_drops(raw, out, c.params.ingest, until=_parse_date(until, "--until"))
+            key = pseudonym_key(c.params.ingest, c.paths.root)
+            result = ingest_drops(
+                raw, out, c.params.ingest, key, until=_parse_date(until, "--until")
+            )
         except (IngestError, ConfigError) as exc:
             raise _fail(str(exc)) from exc
         log.info(
-            "read %s; applied %d new drop(s), %d already applied",
+            "read %s; applied %d new drop(s), %d already applied; %d files read, "
+            "%d rows rejected; not recognised: %s",
             raw,
             len(result.applied),
             len(result.skipped),
+            result.files_read,
+            result.rejected_rows,
+            ", ".join(result.not_recognised) or "none",
         )
         log.info("wrote %s", stagelog.describe(out))
 
@@ -411,9 +418,7 @@ def daily(
             raw_dir, out_dir = raw or c.paths.raw, out or c.paths.scores
             if source == "real":
                 day = _parse_date(today, "--today") or dt.date.today()
-                folder = fetch_drop(
-                    c.params.scoring.urls, raw_dir, day, c.params.scoring.download_timeout_s
-                )
+                folder = fetch_drop(c.params.scoring, raw_dir, day)
                 log.info("drop %s", stagelog.describe(folder))
             else:
                 day = synthetic_date(raw_dir, out_dir)

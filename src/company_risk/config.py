@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from company_risk import formats
+
 
 class ConfigError(ValueError):
     """params.yaml is missing, malformed, or has a key or value the code does not understand."""
@@ -41,7 +43,16 @@ class SynthConfig:
 
 @dataclass(frozen=True)
 class IngestConfig:
-    fail_on_unknown_status: bool = True
+    """How strict ingest is with record-level faults, and how persons without a register key
+    are pseudonymised."""
+
+    # A file whose share of rejected rows (bad code, date, status, amount) exceeds this fails
+    # the whole drop; below it the rows are left out and kept in the `rejected` table.
+    max_rejected_share: float = 0.001
+    # A file holding the secret key of the keyed hash that makes person keys for foreign
+    # natural persons (who have no isikukood_hash). None: a built-in key, fine for the synthetic
+    # world; with real data use a secret of your own, or anyone can test a guessed name.
+    pseudonym_key_file: str | None = None
 
 
 # ------------------------------------------------------------------------------------ features
@@ -119,6 +130,20 @@ class SelectionConfig:
 # ----------------------------------------------------------------------------------- scoring
 @dataclass(frozen=True)
 class ScoringConfig:
+    """Daily scoring, and what `daily` downloads with `source: real`.
+
+    `urls` maps each daily file, by its name in the drop folder, to where it is served: the
+    register's basic, general-data and persons files and EMTA's debtor list are required every
+    day; the shareholders and rulings files may be added. `periodic_urls` maps, the same way,
+    the files that are republished from time to time (annual reports, taxes paid), and may be
+    empty: a report file carries its cut-off date in its name, so it is fetched once, on the
+    first day its name is in no earlier drop; a file republished under one unchanging name
+    (EMTA's rolling taxes-paid files: `FileFamily.same_name`) is fetched on each run and kept only
+    when its bytes differ from the newest copy already collected. Every name must be one ingest
+    recognises (`formats.FILE_FAMILIES`; a zip is named after the file it holds); any other
+    name is an error naming the key.
+    """
+
     risk_classes: tuple[float, ...] = (0.02, 0.05, 0.10, 0.25)
     suppliers: int = 3
     class_limit_factors: tuple[float, ...] = (1.0, 0.75, 0.5, 0.0, 0.0)
@@ -126,8 +151,10 @@ class ScoringConfig:
     alert_jump: float = 0.05
     psi_warn: float = 0.2
     top_reasons: int = 3
-    urls: dict[str, str] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)  # daily file name in the drop -> URL
+    periodic_urls: dict[str, str] = field(default_factory=dict)  # periodic file name -> URL
     # what `daily` does: "synthetic" scores the next unscored drop; "real" downloads `urls`
+    # and those `periodic_urls` not collected yet
     source: str = "synthetic"
     class_names: tuple[str, ...] = ("very low", "low", "moderate", "high", "very high")
     class_policies: tuple[tuple[str, ...], ...] = (
@@ -151,6 +178,52 @@ class ScoringConfig:
     # reasons from tree models: "approximate" (path attributions, additive like SHAP and ~100x
     # cheaper for boosted trees) or "exact" (TreeSHAP; minutes per 100,000 companies)
     contributions: str = "approximate"
+
+    def __post_init__(self) -> None:
+        seen: dict[str, str] = {}
+        for key, downloads, daily in (
+            ("urls", self.urls, True),
+            ("periodic_urls", self.periodic_urls, False),
+        ):
+            where = f"scoring.{key}"
+            for name, url in downloads.items():
+                family = self.download_family(name, where)
+                if not isinstance(url, str) or not url:
+                    raise ConfigError(f"{where}: {name!r} needs a URL, got {url!r}")
+                if daily and not family.daily:
+                    raise ConfigError(
+                        f"{where}: {name!r} is republished periodically ({family.name}), not "
+                        "daily: list it under scoring.periodic_urls"
+                    )
+                if not daily and family.daily:
+                    raise ConfigError(
+                        f"{where}: {name!r} is a daily file ({family.name}): list it under "
+                        "scoring.urls"
+                    )
+                logical = formats.logical_name(name)
+                if logical in seen:
+                    raise ConfigError(
+                        f"{where}: {name!r} and {seen[logical]!r} are the same file {logical!r}"
+                    )
+                seen[logical] = name
+
+    @staticmethod
+    def download_family(name: str, where: str = "scoring") -> formats.FileFamily:
+        """The `formats.FileFamily` of a file name in `urls` or `periodic_urls`; a ConfigError
+        naming `where` when it is not a plain file name or not a file ingest reads."""
+        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name[0] == ".":
+            raise ConfigError(f"{where}: {name!r} is not a plain file name")
+        family = formats.family_of(name)
+        if family is None:
+            raise ConfigError(
+                f"{where}: {name!r} (the file {formats.logical_name(name)!r}) is not a file "
+                "ingest recognises (formats.FILE_FAMILIES)"
+            )
+        if family.kind == "unsupported":
+            raise ConfigError(
+                f"{where}: {name!r} is a {family.name} file, a format ingest does not read"
+            )
+        return family
 
 
 # ------------------------------------------------------------------------------------ report

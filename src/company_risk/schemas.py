@@ -24,9 +24,12 @@ INTERIM_TABLES: dict[str, dict[str, str]] = {
         "first_registered": "datetime64[us]",  # ettevotja_esmakande_kpv
         "ehak_code": "str",
         "county": "str",  # maakond derived from the EHAK text
-        "emtak_code": "str",  # main activity (on_pohitegevusala) EMTAK code
-        "sector": "str",  # EMTAK section letter A..U
-        "capital": "float64",  # EUR
+        "legal_form_code": "str",  # short code of the general data: OÜ, AS, FIE, MTÜ, ...
+        "emtak_code": "str",  # main activity (on_pohitegevusala) valid at the drop date
+        "emtak_version": "int64",  # 2 = EMTAK 2008 (NACE Rev. 2), 3 = EMTAK 2025 (Rev. 2.1); 0 none
+        "nace_code": "str",  # e.g. "62.10", as the register gives it
+        "sector": "str",  # section letter under the code's own classification version
+        "capital": "float64",  # share capital valid at the drop date, in its currency
     },
     # Status intervals from the general-data JSON status history, plus a `K` interval from the
     # first drop a company is missing from when the JSON did not already say so.
@@ -41,9 +44,9 @@ INTERIM_TABLES: dict[str, dict[str, str]] = {
     # current holders, so end_date is the first drop where the person is gone.
     "board_roles": {
         "company_id": "str",
-        "person_id": "str",  # isikukood_hash; never a name or personal code
-        "person_type": "str",  # F natural, J legal
-        "role": "str",  # JUHL, PROK, LIKV, PANKR, ...
+        "person_id": "str",  # a pseudonymous key (formats.PERSON_KINDS); never a name or code
+        "person_type": "str",  # natural | foreign_natural | legal | foreign_legal
+        "role": "str",  # JUHL, JUHA, PROK, LIKV, PANKR, TOSAN, ARP, ... (unknown codes kept)
         "start_date": "datetime64[us]",  # algus_kpv
         "end_date": "datetime64[us]",  # first drop without the person; NaT = current
         "published_on": "datetime64[us]",  # first drop listing the tenure
@@ -67,6 +70,7 @@ INTERIM_TABLES: dict[str, dict[str, str]] = {
     # One row per annual report, financial elements pivoted wide (NaN where not reported).
     "annual_reports": {
         "report_id": "str",
+        "filled_report_id": "str",  # taidetud_aruanne_report_id ("" when none): elements' key
         "company_id": "str",
         "fiscal_year": "int64",
         "period_start": "datetime64[us]",
@@ -75,6 +79,13 @@ INTERIM_TABLES: dict[str, dict[str, str]] = {
         "published_on": "datetime64[us]",  # first drop containing the report
         "audited": "bool",
         "consolidated": "bool",
+        "category": "str",  # valitud aruanne kategooria (micro, small, medium, large)
+        "audit_engagement": "str",  # auditi töövõtu liik ("" when none)
+        "auditor_opinion": "str",  # audiitori otsuse tüüp
+        "emphasis_of_matter": "str",  # the auditor's modifications ("" when none) ...
+        "other_matter": "str",
+        "going_concern": "str",  # ... a going-concern modification is itself a risk signal
+        "audit_firm": "str",  # registry code of the audit firm
         "revenue": "float64",
         "net_profit": "float64",
         "equity": "float64",
@@ -90,7 +101,9 @@ INTERIM_TABLES: dict[str, dict[str, str]] = {
     "tax_payments": {
         "company_id": "str",
         "year": "int64",
-        "quarter": "int64",  # 1..4
+        "quarter": "int64",  # EMTA's quarter 1..4: I = Dec (year - 1) to Feb, ..., IV = Sep-Nov
+        "period_start": "datetime64[us]",  # first day of the quarter
+        "period_end": "datetime64[us]",  # last day of the quarter
         "state_taxes": "float64",
         "labour_taxes": "float64",
         "turnover": "float64",
@@ -102,6 +115,45 @@ INTERIM_TABLES: dict[str, dict[str, str]] = {
         "company_id": "str",
         "default_date": "datetime64[us]",
         "kind": "str",  # "bankrupt" | "deleted"
+    },
+    # Shareholders (optional input `osanikud`): ownership links, one row per holding.
+    "shareholdings": {
+        "company_id": "str",
+        "person_id": "str",  # as in board_roles
+        "person_type": "str",
+        "share_percent": "float64",
+        "start_date": "datetime64[us]",
+        "end_date": "datetime64[us]",  # lopp_kpv, or the first drop without the holding
+        "published_on": "datetime64[us]",
+    },
+    # The registrar's rulings (optional input `maarused`): warnings before compulsory deletion.
+    "rulings": {
+        "company_id": "str",
+        "ruling_no": "str",
+        "ruling_date": "datetime64[us]",  # maaruse_kpv
+        "kind": "str",  # maaruse_liik_tekstina
+        "state": "str",  # maaruse_olek_tekstina
+        "deadline": "datetime64[us]",  # lisatahtaeg (NaT when none)
+        "published_on": "datetime64[us]",
+    },
+    # Record-level faults: rows left out of a drop, each with where it was and why. A drop whose
+    # share of rejected rows in any file exceeds ingest.max_rejected_share is refused whole.
+    "rejected": {
+        "drop_date": "datetime64[us]",
+        "file": "str",
+        "row": "str",  # "row 5 (line 6)" or "item 3"
+        "field": "str",
+        "value": "str",  # never personal data: only codes, dates and amounts are validated
+        "reason": "str",
+    },
+    # Every file of every applied drop: read (with its family and rows) or not recognised.
+    "ingest_files": {
+        "drop_date": "datetime64[us]",
+        "file": "str",
+        "family": "str",  # formats.FILE_FAMILIES name; "" when not recognised
+        "status": "str",  # read | not recognised | unsupported | superseded
+        "rows": "int64",  # data rows or items read (-1 when not read)
+        "note": "str",
     },
     # Which drops were applied, in order, with a checksum of their files.
     "ingest_log": {

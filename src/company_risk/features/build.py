@@ -114,7 +114,7 @@ def _snapshot(
     with_label: bool,
 ) -> pd.DataFrame:
     cutoff = pd.Timestamp(drops[np.searchsorted(drops, np.datetime64(t), side="right") - 1])
-    pop = population(tables["status_history"], t)
+    pop = population(tables["status_history"], tables["companies"], t)
     if pop.empty:
         raise FeatureError(f"no company has status R on {t.date()}: the population is empty")
     debtors = debtors_at(tables["tax_debts"], tables["tax_debt_lists"], cutoff)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from company_risk import formats as F
 from company_risk.config import FeaturesConfig
 from company_risk.features.registry import DAYS_PER_MONTH, DAYS_PER_YEAR, define, family_frame
 
@@ -25,7 +26,14 @@ FEATURES = define(
     [
         ("age_years", "years since the first registry entry", "years", "company age"),
         ("legal_form", "legal form (e.g. Osaühing)", "category", "legal form"),
-        ("sector", "EMTAK section of the main activity (A..U)", "category", "sector"),
+        (
+            "sector",
+            "section of the main activity by its division under NACE Rev. 2 (EMTAK 2008), "
+            "whichever version the register codes it in, so a company re-coded to EMTAK 2025 "
+            "keeps a comparable sector",
+            "category",
+            "sector",
+        ),
         ("county", "county of the registered address", "category", "county"),
         ("vat_registered", "1 if the company has a VAT number at t", "flag", "VAT registered"),
         (
@@ -65,6 +73,13 @@ FEATURES = define(
             "months since the last visible report was submitted",
             "months",
             "months since the last annual report",
+        ),
+        (
+            "going_concern_doubt",
+            "1 if the auditor's opinion on the last visible report carries a going-concern "
+            "modification (NaN without report)",
+            "flag",
+            "auditor's going-concern doubt in the last report",
         ),
         ("revenue", "revenue in the last visible report", "EUR", "revenue in the last report"),
         ("assets", "total assets in the last visible report", "EUR", "assets in the last report"),
@@ -135,7 +150,7 @@ def descriptive_features(
     values: dict[str, object] = {
         "desc__age_years": (t - registered).dt.days.to_numpy(dtype="float64") / DAYS_PER_YEAR,
         "desc__legal_form": now["legal_form"],
-        "desc__sector": now["sector"],
+        "desc__sector": _rev2_sections(now["emtak_code"]),
         "desc__county": now["county"],
         "desc__vat_registered": np.where(vat_known, vat.astype("float64"), np.nan),
         "desc__vat_age_years": _vat_age(companies, population, t),
@@ -143,6 +158,13 @@ def descriptive_features(
     }
     values.update(_report_features(reports, registered, population, t, cfg))
     return family_frame(FEATURES, values, population)
+
+
+def _rev2_sections(codes: pd.Series) -> pd.Series:
+    """Section letters under NACE Rev. 2 of each activity code ("" where none)."""
+    codes = codes.fillna("").astype("str")
+    letters = {code: F.section_of(code, F.EMTAK_2008) for code in codes.unique()}
+    return codes.map(letters).astype("str")
 
 
 def _vat_age(companies: pd.DataFrame, population: pd.Index, t: pd.Timestamp) -> np.ndarray:
@@ -218,6 +240,11 @@ def _report_features(
         "desc__no_report": last["fiscal_year"].isna().to_numpy(dtype="float64"),
         "desc__last_report_days_late": late,
         "desc__months_since_last_report": since,
+        "desc__going_concern_doubt": np.where(
+            last["fiscal_year"].isna().to_numpy(),
+            np.nan,
+            (last["going_concern"].fillna("") != "").to_numpy(dtype="float64"),
+        ),
         "desc__revenue": last["revenue"].to_numpy(dtype="float64"),
         "desc__assets": last["assets"].to_numpy(dtype="float64"),
         "desc__equity_ratio": ratio(last["equity"], last["assets"]),

@@ -1,7 +1,7 @@
 """graph__ family: the company–person board network at t.
 
 The network at t is bipartite: companies and persons, with an edge for every board tenure
-(role `JUHL`) current at t — started by t, published by t, not ended by t. For "linked
+(the management board roles `JUHL`, `JUHA`, `JUHE`, `JUHJ`) current at t — started by t, published by t, not ended by t. For "linked
 companies" and the "bad reputation" signal a member's ties reach further back: a tie ended
 within `memory_years` before t still links, because a director's failed companies of the last
 years say something about the company he runs now.
@@ -23,12 +23,12 @@ from scipy import sparse
 
 from company_risk.config import GraphConfig
 from company_risk.features.registry import define, family_frame
-from company_risk.formats import BOARD_ROLE
+from company_risk.formats import BOARD_ROLES
 
 FEATURES = define(
     "graph",
     [
-        ("board_size", "board members (role JUHL) at t", "persons", "board size"),
+        ("board_size", "board members (management board) at t", "persons", "board size"),
         (
             "board_added_6m",
             "board tenures that started in the last 6 months",
@@ -128,10 +128,10 @@ FEATURES = define(
 
 
 def board_ties(roles: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
-    """Board tenures visible at t: role JUHL, started (or start unknown) and published by t."""
+    """Board tenures visible at t: management board, started (or start unknown) and published by t."""
     r = roles
     keep = (
-        (r["role"] == BOARD_ROLE).to_numpy(dtype=bool)
+        r["role"].isin(BOARD_ROLES).to_numpy(dtype=bool)
         & (r["published_on"] <= t).to_numpy(dtype=bool)
         & (r["start_date"].isna() | (r["start_date"] <= t)).to_numpy(dtype=bool)
     )

@@ -6,7 +6,10 @@ and see the bad field, so every message carries drop, file, row and field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
 
 
 class IngestError(Exception):
@@ -37,3 +40,63 @@ class Source:
         if field is not None:
             parts.append(f"field {field!r}")
         return IngestError(": ".join(parts) + ": " + message)
+
+
+@dataclass
+class Rejects:
+    """The record-level faults of one file: rows left out, each with field, value and reason.
+
+    At register scale one bad entry (an unknown status code, an empty date in a history) must
+    neither make the whole day unusable nor vanish: the row is left out and recorded here, and
+    the drop still fails when a file's share of rejected rows exceeds the configured limit.
+    """
+
+    source: Source
+    records: list[tuple[int, str, str, str]] = field(default_factory=list)  # position, field,
+    # value, reason
+    total: int = 0  # data rows (or items) the file held
+
+    def over(self, n: int) -> RowMask:
+        """A mask over the n values of one table parsed from this file."""
+        return RowMask(self, np.zeros(n, dtype=bool))
+
+    @property
+    def rows(self) -> int:
+        """How many distinct rows (positions) were rejected."""
+        return len({position for position, *_ in self.records})
+
+    def check(self, max_share: float) -> None:
+        """Refuse the file when more than `max_share` of its rows were rejected."""
+        if not self.records or self.rows <= max_share * max(self.total, 1):
+            return
+        position, name, value, reason = self.records[0]
+        raise self.source.error(
+            f"{self.rows} of {self.total} rows rejected ({self.rows / max(self.total, 1):.2%}, "
+            f"more than ingest.max_rejected_share {max_share:.2%}); the first: "
+            f"{self.source.row(position)}, field {name!r}: {value!r} {reason}"
+        )
+
+    def table(self) -> pd.DataFrame:
+        """The rejected rows as rows of the interim `rejected` table (without drop_date)."""
+        return pd.DataFrame(
+            {
+                "file": pd.Series([self.source.file] * len(self.records), dtype="str"),
+                "row": pd.Series([self.source.row(p) for p, *_ in self.records], dtype="str"),
+                "field": pd.Series([f for _, f, _, _ in self.records], dtype="str"),
+                "value": pd.Series([v for _, _, v, _ in self.records], dtype="str"),
+                "reason": pd.Series([r for *_, r in self.records], dtype="str"),
+            }
+        )
+
+
+@dataclass
+class RowMask:
+    """Which values of one parsed table were rejected (`bad`), recorded in `rejects`."""
+
+    rejects: Rejects
+    bad: np.ndarray
+
+    def add(self, bad: np.ndarray, positions: np.ndarray, name: str, values, reason: str) -> None:
+        for index in np.flatnonzero(bad & ~self.bad):
+            self.rejects.records.append((int(positions[index]), name, str(values[index]), reason))
+        self.bad |= bad

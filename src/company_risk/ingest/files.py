@@ -1,8 +1,8 @@
 """Finding drops and opening their files, zipped or not, without loading big JSON at once.
 
 RIK publishes each file as a zip of the same stem; users may also unpack them. Both are read the
-same way. The general-data and persons JSON files are ~1 GB unpacked at national scale, so they
-are streamed item by item (`iter_json_array`) and only the needed fields are kept.
+same way (`open_binary`). The big JSON arrays (general data 4.6 GB, persons 1.0 GB unpacked at
+national scale) are streamed item by item by `jsonstream.iter_json_array`.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import io
-import json
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from company_risk import formats as F
 from company_risk.ingest.errors import IngestError, Source
 
 DROP_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -45,17 +45,44 @@ def list_drops(raw: Path) -> list[tuple[dt.date, Path]]:
     return sorted(drops)
 
 
-def find_file(folder: Path, name: str) -> Path | None:
-    """The file `name` in a drop folder, or its zip `name.zip`; None when neither is there."""
-    for candidate in (folder / name, folder / f"{name}.zip"):
-        if candidate.is_file():
-            return candidate
-    return None
+@dataclass(frozen=True)
+class DropFile:
+    """One file of a drop: where it is, the name of what it holds, and which family that is
+    (None when no family of `formats.FILE_FAMILIES` recognises it)."""
+
+    path: Path
+    logical: str  # the unzipped name: `X` for `X.zip`, `S.csv` for a report zip `S[_N].zip`
+    family: F.FileFamily | None
+    groups: dict[str, str]  # the name's parameters: cutoff, year, quarter, ...
+
+    def source(self, drop: str) -> Source:
+        kind = "json" if self.logical.endswith(".json") else "csv"
+        return Source(drop, self.logical, kind)
 
 
-def file_names(folder: Path) -> list[str]:
-    """The logical names of a drop's files (a zip counted under the name of its member)."""
-    return sorted(p.name.removesuffix(".zip") for p in folder.iterdir() if p.is_file())
+def classify(folder: Path, drop: str) -> list[DropFile]:
+    """Every file of a drop folder with its family, sorted by name. Two files holding the same
+    logical file (a plain file beside its zip, or `S.zip` beside `S_1.zip`) are an error: which
+    one is whole cannot be told, and silently preferring one can rewrite history."""
+    found: dict[str, DropFile] = {}
+    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
+        if path.name.startswith("."):
+            continue
+        logical = F.logical_name(path.name)
+        family = F.family_of(path.name)
+        if family is None:
+            found[path.name] = DropFile(path, path.name, None, {})
+            continue
+        if logical in found:
+            raise IngestError(
+                f"drop {drop}: {logical}: held twice, by {found[logical].path.name} and "
+                f"{path.name} (a drop holds each file once; remove one)"
+            )
+        groups = {k: v for k, v in family.match(logical).groupdict().items() if v is not None}
+        if (zipped := F.REPORT_ZIP.fullmatch(path.name)) and zipped["copy"]:
+            groups["copy"] = zipped["copy"]
+        found[logical] = DropFile(path, logical, family, groups)
+    return sorted(found.values(), key=lambda f: f.path.name)
 
 
 def drop_checksum(folder: Path) -> str:
@@ -83,7 +110,7 @@ def open_binary(path: Path, source: Source) -> Iterator[IO[bytes]]:
             f"{path.name} is not a readable zip (truncated or corrupt): {exc}"
         ) from exc
     with zf:
-        names = zf.namelist()
+        names = [n for n in zf.namelist() if not n.endswith("/")]
         member = source.file if source.file in names else (names[0] if len(names) == 1 else None)
         if member is None:
             raise source.error(f"{path.name} does not contain {source.file}")
@@ -110,137 +137,3 @@ def decode(data: bytes, source: Source, encodings: tuple[str, ...]) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise source.error(f"line {line}: not valid {encodings[-1]} text ({exc.reason})") from exc
-
-
-class ItemCache:
-    """What was extracted from each JSON item, keyed by the item's exact text, kept from one
-    drop to the next: consecutive drops repeat almost every item verbatim, so a run over many
-    drops decodes only the items that changed (see `read_json_items`)."""
-
-    def __init__(self) -> None:
-        self.previous: dict[str, object] = {}
-        self.current: dict[str, object] = {}
-
-    def next_drop(self) -> None:
-        self.previous, self.current = self.current, {}
-
-
-def read_json_items(
-    path: Path, source: Source, extract: Callable[[dict], object], cache: ItemCache | None = None
-) -> list[object]:
-    """extract(item) for every item of the file's top-level JSON array, in order.
-
-    With a cache and a file written one item per line, items are looked up by
-    their text and only new ones are decoded; any other layout, and every error, goes through
-    the streaming parser, which reports the bad item.
-    """
-    if cache is not None:
-        items = _items_by_line(path, source, extract, cache)
-        if items is not None:
-            return items
-    return [value for _, value in iter_json_array(path, source, extract)]
-
-
-def _items_by_line(
-    path: Path, source: Source, extract: Callable[[dict], object], cache: ItemCache
-) -> list[object] | None:
-    try:
-        content = read_bytes(path, source).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    lines = content.rstrip().split("\n")
-    if len(lines) < 2 or lines[0].strip() != "[" or lines[-1].strip() != "]":
-        return None
-    body = [line.rstrip() for line in lines[1:-1]]
-    if not all(line.endswith(",") for line in body[:-1]) or (body and body[-1].endswith(",")):
-        return None
-    keys = [line[:-1] for line in body[:-1]] + body[-1:]
-    out = []
-    for position, key in enumerate(keys):
-        value = cache.previous.get(key)
-        if value is None:
-            try:
-                item = json.loads(key)
-            except json.JSONDecodeError:
-                return None
-            value = _extract(extract, item, source, position)
-        cache.current[key] = value
-        out.append(value)
-    return out
-
-
-def _extract(
-    extract: Callable[[dict], object], item: object, source: Source, position: int
-) -> object:
-    if not isinstance(item, dict):
-        raise source.error(f"expected an object, found {type(item).__name__}", position)
-    try:
-        return extract(item)
-    except (AttributeError, TypeError, IndexError, KeyError) as exc:
-        raise source.error(f"unexpected structure ({exc})", position) from exc
-
-
-def iter_json_array(
-    path: Path, source: Source, extract: Callable[[dict], object]
-) -> Iterator[tuple[int, object]]:
-    """Yield (position, extract(item)) for each item of a top-level JSON array of objects,
-    holding about one chunk of the file in memory."""
-    try:
-        with open_binary(path, source) as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig")
-            yield from _array_items(text, source, extract)
-    except UnicodeDecodeError as exc:
-        raise source.error(f"not valid UTF-8 text ({exc.reason})") from exc
-    except _BAD_ZIP as exc:
-        raise source.error(f"truncated or corrupt zip: {exc}") from exc
-
-
-_SPACE = re.compile(r"\s*")
-
-
-def _array_items(
-    text: IO[str], source: Source, extract: Callable[[dict], object]
-) -> Iterator[tuple[int, object]]:
-    decoder = json.JSONDecoder()
-    buf, pos, eof = text.read(CHUNK), 0, False
-
-    def refill() -> None:
-        nonlocal buf, pos, eof
-        more = text.read(CHUNK)
-        eof = more == ""
-        buf, pos = buf[pos:] + more, 0
-
-    pos = _SPACE.match(buf, pos).end()
-    if not buf[pos : pos + 1] == "[":
-        raise source.error("not a JSON array (expected '[' at the start)")
-    pos += 1
-    count, after_item = 0, False
-    while True:
-        pos = _SPACE.match(buf, pos).end()
-        if pos >= len(buf):
-            if eof:
-                raise source.error(f"ends inside the array after {count} item(s) (truncated?)")
-            refill()
-            continue
-        char = buf[pos]
-        if char == "]" and (after_item or count == 0):
-            return
-        if after_item:
-            if char != ",":
-                raise source.error(f"expected ',' or ']' after item {count}, found {char!r}")
-            pos += 1
-            after_item = False
-            continue
-        try:
-            item, end = decoder.raw_decode(buf, pos)
-        except json.JSONDecodeError as exc:
-            if eof:
-                raise source.error(f"invalid JSON ({exc.msg})", count) from exc
-            refill()
-            continue
-        if end >= len(buf) and not eof:  # a number may continue in the next chunk
-            refill()
-            continue
-        yield count, _extract(extract, item, source, count)
-        count += 1
-        pos, after_item = end, True

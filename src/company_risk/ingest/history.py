@@ -18,6 +18,8 @@ from company_risk.schemas import INTERIM_TABLES
 ROLE_KEY = ["company_id", "person_id", "role", "start_date"]
 STATUS_KEY = ["company_id", "status", "valid_from"]
 PAYMENT_KEY = ["company_id", "year", "quarter"]
+HOLDING_KEY = ["company_id", "person_id", "start_date"]
+RULING_KEY = ["company_id", "ruling_no"]
 
 
 def _key(df: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -48,36 +50,51 @@ def apply_snapshot(tables: dict[str, pd.DataFrame], snap: Snapshot) -> dict[str,
     """The tables after one more drop (`defaults` is derived once all drops are in)."""
     day = snap.date
     previous = tables["companies"].loc[tables["companies"]["valid_to"].isna(), "company_id"]
+    listed = pd.concat([snap.companies["company_id"], pd.Series(snap.held, dtype="str")])
     debts, lists = add_tax_debts(tables["tax_debts"], tables["tax_debt_lists"], snap)
     log = pd.DataFrame(
         {
             "drop_date": _dates(day, pd.RangeIndex(1)),
             "checksum": [snap.checksum],
-            "files": [",".join(snap.files)],
-            "n_companies": [len(snap.companies)],
+            "files": [",".join(snap.files["file"])],
+            "n_companies": [len(snap.companies) + len(snap.held)],
         }
     )
     return {
         **tables,
-        "companies": update_companies(tables["companies"], snap.companies, day),
+        "companies": update_companies(tables["companies"], snap.companies, snap.held, day),
         "status_history": update_status(
-            tables["status_history"], snap.statuses, previous, snap.companies["company_id"], day
+            tables["status_history"], snap.statuses, previous, listed, day
         ),
         "board_roles": update_roles(tables["board_roles"], snap.roles, day),
         "tax_debts": debts,
         "tax_debt_lists": lists,
         "annual_reports": add_reports(tables["annual_reports"], snap.reports, day),
         "tax_payments": add_payments(tables["tax_payments"], snap.payments, day),
+        "shareholdings": update_shareholdings(tables["shareholdings"], snap.shareholdings, day),
+        "rulings": add_rulings(tables["rulings"], snap.rulings, day),
+        "rejected": _concat(
+            "rejected",
+            [tables["rejected"], snap.rejected.assign(drop_date=_dates(day, snap.rejected.index))],
+        ),
+        "ingest_files": _concat(
+            "ingest_files",
+            [tables["ingest_files"], snap.files.assign(drop_date=_dates(day, snap.files.index))],
+        ),
         "ingest_log": _concat("ingest_log", [tables["ingest_log"], log]),
     }
 
 
-def update_companies(table: pd.DataFrame, listed: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+def update_companies(
+    table: pd.DataFrame, listed: pd.DataFrame, held: pd.Index, day: pd.Timestamp
+) -> pd.DataFrame:
     """SCD2: a changed or vanished company's open version ends at `day`; a changed or new one
-    opens a version from `day`; an unchanged one keeps its version."""
+    opens a version from `day`; an unchanged one keeps its version, and so does a `held` one
+    (listed, but its row was rejected today: its last known state stands)."""
     is_open = table["valid_to"].isna().to_numpy()
     old = table[is_open].set_index("company_id")
-    new = listed.set_index("company_id")
+    kept = old.loc[old.index.isin(held) & ~old.index.isin(listed["company_id"])]
+    new = pd.concat([listed.set_index("company_id"), kept[list(COMPANY_ATTRIBUTES)]])
     common = old.index.intersection(new.index)
     a = old.loc[common, list(COMPANY_ATTRIBUTES)]
     b = new.loc[common, list(COMPANY_ATTRIBUTES)]
@@ -183,6 +200,44 @@ def add_payments(table: pd.DataFrame, payments: pd.DataFrame, day: pd.Timestamp)
         return table
     new = payments[~member(_key(payments, PAYMENT_KEY), _key(table, PAYMENT_KEY))]
     return _concat("tax_payments", [table, new.assign(published_on=_dates(day, new.index))])
+
+
+def update_shareholdings(
+    table: pd.DataFrame, holdings: pd.DataFrame | None, day: pd.Timestamp
+) -> pd.DataFrame:
+    """Like board tenures: a holding listed today and not open yet starts (published `day`);
+    an open holding no longer listed ends at `day`. A drop without the shareholders file says
+    nothing about holdings, so it changes nothing."""
+    if holdings is None:
+        return table
+    is_open = table["end_date"].isna().to_numpy()
+    open_ = table[is_open]
+    open_key, listed_key = _key(open_, HOLDING_KEY), _key(holdings, HOLDING_KEY)
+    still = member(open_key, listed_key)
+    new = holdings[~member(listed_key, open_key)]
+    gone = open_[~still]
+    return _concat(
+        "shareholdings",
+        [
+            table[~is_open],
+            open_[still],
+            gone.assign(end_date=_dates(day, gone.index)),
+            new.assign(
+                end_date=new["end_date"].astype("datetime64[us]"),
+                published_on=_dates(day, new.index),
+            ),
+        ],
+    )
+
+
+def add_rulings(
+    table: pd.DataFrame, rulings: pd.DataFrame | None, day: pd.Timestamp
+) -> pd.DataFrame:
+    """Rulings not seen before (by company and ruling number), published `day`."""
+    if rulings is None or rulings.empty:
+        return table
+    new = rulings[~member(_key(rulings, RULING_KEY), _key(table, RULING_KEY))]
+    return _concat("rulings", [table, new.assign(published_on=_dates(day, new.index))])
 
 
 def derive_defaults(status_history: pd.DataFrame) -> pd.DataFrame:

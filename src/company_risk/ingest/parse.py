@@ -1,8 +1,11 @@
 """Typed, validated columns from the text fields of the open-data files.
 
-Each parser is vectorised (a national drop has ~380,000 rows) and, on the first bad value,
-raises one error naming the row and field, so a bad file is fixed in one look. `rows` maps each
-value to the 0-based data position it came from (a JSON list exploded to rows keeps its item).
+Each parser is vectorised (a national drop has ~380,000 rows). Without `reject`, the first bad
+value raises one error naming the row and field, so a bad file is fixed in one look. With a
+`reject` mask (a record-level field, see `errors.Rejects`), every bad value is recorded with its
+row, field and reason, marked in the mask, and replaced by a missing value; the reader then
+leaves those rows out. `rows` maps each value to the 0-based data position it came from (a JSON
+list exploded to rows keeps its item).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from company_risk import formats as F
-from company_risk.ingest.errors import Source
+from company_risk.ingest.errors import RowMask, Source
 
 CODE = r"\d{8}"
 _SPACES = re.compile("[ \u00a0\u202f]")
@@ -28,10 +31,23 @@ def _positions(values: pd.Series, rows: np.ndarray | None) -> np.ndarray:
     return np.arange(len(values)) if rows is None else np.asarray(rows)
 
 
-def _fail_at(source: Source, values: pd.Series, bad: np.ndarray, rows, field: str, what: str):
+def _fail_at(
+    source: Source,
+    values: pd.Series,
+    bad: np.ndarray,
+    rows,
+    field: str,
+    what: str,
+    reject: RowMask | None = None,
+) -> None:
+    """Raise the error of the first bad value, or, with a `reject` mask, record every one."""
+    positions = _positions(values, rows)
+    if reject is not None:
+        reject.add(bad, positions, field, values.to_numpy(), f"is not {what}")
+        return
     first = int(np.flatnonzero(bad)[0])
     value = values.iloc[first]
-    return source.error(f"{value!r} is not {what}", _positions(values, rows)[first], field)
+    raise source.error(f"{value!r} is not {what}", positions[first], field)
 
 
 def member(values: pd.Series, candidates) -> np.ndarray:
@@ -47,34 +63,53 @@ def text(values: pd.Series) -> pd.Series:
     return values.fillna("").astype("str").str.strip()
 
 
-def required(source: Source, values: pd.Series, field: str, rows=None) -> pd.Series:
+def required(
+    source: Source, values: pd.Series, field: str, rows=None, reject: RowMask | None = None
+) -> pd.Series:
     values = text(values)
     empty = (values == "").to_numpy()
     if empty.any():
+        if reject is not None:
+            reject.add(empty, _positions(values, rows), field, values.to_numpy(), "is empty")
+            return values
         first = int(np.flatnonzero(empty)[0])
         raise source.error("is empty", _positions(values, rows)[first], field)
     return values
 
 
-def codes(source: Source, values: pd.Series, field: str, rows=None) -> pd.Series:
+def codes(
+    source: Source, values: pd.Series, field: str, rows=None, reject: RowMask | None = None
+) -> pd.Series:
     """8-digit registry codes, kept as strings."""
     values = text(values)
     bad = ~values.str.fullmatch(CODE).to_numpy(dtype=bool)
     if bad.any():
-        raise _fail_at(source, values, bad, rows, field, "an 8-digit registry code")
+        _fail_at(source, values, bad, rows, field, "an 8-digit registry code", reject)
     return values
 
 
-def one_of(source: Source, values: pd.Series, field: str, allowed, rows=None) -> pd.Series:
+def one_of(
+    source: Source,
+    values: pd.Series,
+    field: str,
+    allowed,
+    rows=None,
+    reject: RowMask | None = None,
+) -> pd.Series:
     values = text(values)
     bad = ~values.isin(list(allowed)).to_numpy()
     if bad.any():
-        raise _fail_at(source, values, bad, rows, field, f"one of {sorted(allowed)}")
+        _fail_at(source, values, bad, rows, field, f"one of {sorted(allowed)}", reject)
     return values
 
 
 def dates(
-    source: Source, values: pd.Series, field: str, rows=None, optional: bool = False
+    source: Source,
+    values: pd.Series,
+    field: str,
+    rows=None,
+    optional: bool = False,
+    reject: RowMask | None = None,
 ) -> pd.Series:
     """DD.MM.YYYY -> datetime64[us]; an impossible date (31.02.2020) is an error."""
     values = text(values)
@@ -91,7 +126,8 @@ def dates(
     if not optional:
         bad |= empty
     if bad.any():
-        raise _fail_at(source, values, bad, rows, field, "a date DD.MM.YYYY")
+        _fail_at(source, values, bad, rows, field, "a date DD.MM.YYYY", reject)
+        parsed = parsed.mask(bad)
     return parsed
 
 
@@ -102,6 +138,7 @@ def numbers(
     decimal_comma: bool,
     rows=None,
     optional: bool = True,
+    reject: RowMask | None = None,
 ) -> pd.Series:
     """Amounts -> float64 (NaN where empty and optional).
 
@@ -118,15 +155,18 @@ def numbers(
     if not optional:
         bad |= empty
     if bad.any():
-        raise _fail_at(source, values, bad, rows, field, "a number")
-    return pd.to_numeric(normal.where(~empty, None), errors="coerce").astype("float64")
+        _fail_at(source, values, bad, rows, field, "a number", reject)
+    return pd.to_numeric(normal.where(~empty & ~bad, None), errors="coerce").astype("float64")
 
 
-def unique(source: Source, values: pd.Series, field: str, rows=None) -> None:
-    """Duplicate keys are an error naming the second occurrence."""
+def unique(
+    source: Source, values: pd.Series, field: str, rows=None, reject: RowMask | None = None
+) -> None:
+    """Duplicate keys are an error naming the second occurrence (or, with `reject`, every
+    later occurrence is rejected)."""
     dup = values.duplicated().to_numpy()
     if dup.any():
-        raise _fail_at(source, values, dup, rows, field, "unique (duplicate)")
+        _fail_at(source, values, dup, rows, field, "unique (duplicate)", reject)
 
 
 def csv_table(

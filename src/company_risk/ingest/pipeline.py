@@ -13,11 +13,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from company_risk import formats as F
 from company_risk.config import IngestConfig
 from company_risk.ingest import history, store
 from company_risk.ingest.errors import IngestError
-from company_risk.ingest.files import ItemCache, drop_checksum, list_drops
+from company_risk.ingest.files import drop_checksum, list_drops
 from company_risk.ingest.snapshot import read_drop
 
 log = logging.getLogger("company_risk.ingest")
@@ -27,12 +26,40 @@ log = logging.getLogger("company_risk.ingest")
 class IngestResult:
     applied: list[dt.date] = field(default_factory=list)
     skipped: list[dt.date] = field(default_factory=list)
+    files_read: int = 0
+    not_recognised: list[str] = field(default_factory=list)  # "<drop>/<file>"
+    rejected_rows: int = 0
+
+
+# Used when no key file is configured: fine for the synthetic world, whose persons are made up.
+# With real data a public key lets anyone test a guessed name and birth date against a key.
+BUILT_IN_PSEUDONYM_KEY = b"company-risk synthetic world"
+
+
+def pseudonym_key(cfg: IngestConfig, root: Path) -> bytes:
+    """The secret of the keyed hash behind foreign persons' keys (`ingest.pseudonym_key_file`,
+    relative to the project root), or the built-in key when none is configured."""
+    if cfg.pseudonym_key_file is None:
+        return BUILT_IN_PSEUDONYM_KEY
+    path = Path(root) / cfg.pseudonym_key_file
+    try:
+        key = path.read_bytes().strip()
+    except OSError as exc:
+        raise IngestError(f"ingest.pseudonym_key_file: cannot read {path}: {exc}") from exc
+    if len(key) < 16:
+        raise IngestError(f"ingest.pseudonym_key_file: {path} holds fewer than 16 bytes")
+    return key
 
 
 def ingest_drops(
-    raw: Path, interim: Path, cfg: IngestConfig, until: dt.date | None = None
+    raw: Path,
+    interim: Path,
+    cfg: IngestConfig,
+    key: bytes | None = None,
+    until: dt.date | None = None,
 ) -> IngestResult:
-    """Apply the drops under `raw` (dated <= `until` when given) not yet in `interim`."""
+    """Apply the drops under `raw` (dated <= `until` when given) not yet in `interim`;
+    `key` is the pseudonym key (None: the built-in one, see `pseudonym_key`)."""
     tables = store.load_tables(interim)
     applied_log = tables["ingest_log"]
     applied = {
@@ -56,16 +83,25 @@ def ingest_drops(
         else:
             todo.append((date, folder))
 
-    # decoded JSON items are reused between consecutive drops of one run (not worth the
-    # memory when the run applies a single drop)
-    caches = {F.RIK_GENERAL: ItemCache(), F.RIK_PERSONS: ItemCache()} if len(todo) > 1 else None
-    for date, folder in todo:
-        snapshot = read_drop(folder, date, cfg, caches)
-        for cache in (caches or {}).values():
-            cache.next_drop()
+    for number, (date, folder) in enumerate(todo, start=1):
+        snapshot = read_drop(folder, date, cfg, key or BUILT_IN_PSEUDONYM_KEY)
         tables = history.apply_snapshot(tables, snapshot)
         result.applied.append(date)
-        log.debug("applied drop %s: %d companies", date, len(snapshot.companies))
+        files = snapshot.files
+        unknown = files.loc[files["status"] == "not recognised", "file"].tolist()
+        result.files_read += int((files["status"] == "read").sum())
+        result.not_recognised += [f"{date}/{name}" for name in unknown]
+        result.rejected_rows += len(snapshot.rejected)
+        log.info(
+            "drop %s (%d of %d): %d companies, %d files read%s%s",
+            date,
+            number,
+            len(todo),
+            len(snapshot.companies),
+            int((files["status"] == "read").sum()),
+            f", {len(snapshot.rejected)} rows rejected" if len(snapshot.rejected) else "",
+            f", not recognised: {', '.join(unknown)}" if unknown else "",
+        )
 
     if result.applied or not Path(interim).exists():
         tables["defaults"] = history.derive_defaults(tables["status_history"])

@@ -1,12 +1,16 @@
 """One drop folder -> one validated snapshot: what the register and EMTA said that day.
 
 The snapshot is the unit the history tables are updated with; reading all of it before any
-update means a bad file stops the run before anything changes.
+update means a bad file stops the run before anything changes. Every file of the folder is
+accounted for: read (with its row count), superseded by a newer copy of the same publication,
+recognised but in a format ingest does not read, or not recognised at all; nothing is skipped
+without a line in `files`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +18,11 @@ import pandas as pd
 
 from company_risk import formats as F
 from company_risk.config import IngestConfig
-from company_risk.ingest import parse, readers
-from company_risk.ingest.errors import IngestError, Source
-from company_risk.ingest.files import ItemCache, drop_checksum, file_names, find_file
+from company_risk.ingest import emta, parse, reports, rik
+from company_risk.ingest.errors import IngestError, Rejects
+from company_risk.ingest.files import DropFile, classify, drop_checksum
+
+log = logging.getLogger("company_risk.ingest")
 
 COMPANY_ATTRIBUTES = (
     "name",
@@ -26,7 +32,10 @@ COMPANY_ATTRIBUTES = (
     "first_registered",
     "ehak_code",
     "county",
+    "legal_form_code",
     "emtak_code",
+    "emtak_version",
+    "nace_code",
     "sector",
     "capital",
 )
@@ -36,89 +45,208 @@ COMPANY_ATTRIBUTES = (
 class Snapshot:
     date: pd.Timestamp
     companies: pd.DataFrame  # company_id + COMPANY_ATTRIBUTES, one row per listed company
+    held: pd.Index  # listed companies whose basic row was rejected: their last state is kept
     statuses: pd.DataFrame  # company_id, status, valid_from, valid_to (listed companies only)
     roles: pd.DataFrame  # company_id, person_id, person_type, role, start_date
     debts: pd.DataFrame  # tax_debts rows
     debts_as_of: pd.Timestamp  # the list's date (the drop date when the list is empty)
-    reports: pd.DataFrame  # annual_reports rows without published_on
-    payments: pd.DataFrame  # tax_payments rows without published_on
+    reports: pd.DataFrame  # annual_reports rows without published_on (empty: none in the drop)
+    payments: pd.DataFrame  # tax_payments rows without published_on (empty: none)
+    shareholdings: pd.DataFrame | None  # None: the drop has no shareholders file
+    rulings: pd.DataFrame | None  # None: the drop has no rulings file
+    rejected: pd.DataFrame  # file, row, field, value, reason
+    files: pd.DataFrame  # file, family, status, rows, note
+    report_stats: dict[str, int]
     checksum: str
-    files: tuple[str, ...]
 
 
-def _required(folder: Path, drop: str, name: str) -> tuple[Path, Source]:
-    path = find_file(folder, name)
-    if path is None:
-        raise IngestError(f"drop {drop}: {name}: file missing (neither {name} nor {name}.zip)")
-    return path, Source(drop, name, "json" if name.endswith(".json") else "csv")
+class _Reading:
+    """The files of one drop being read: hands out each file's `Rejects`, and records what
+    happened to every file."""
+
+    def __init__(self, drop: str, files: list[DropFile], cfg: IngestConfig) -> None:
+        self.drop, self.cfg = drop, cfg
+        self.by_family: dict[str, list[DropFile]] = {}
+        self.lines: dict[str, dict] = {}
+        self.rejects: list[Rejects] = []
+        for f in files:
+            if f.family is None:
+                self._line(f, "", "not recognised", note="no reader knows this file name")
+            elif f.family.kind == "unsupported":
+                self._line(f, f.family.name, "unsupported", note="format not read (xlsx)")
+            else:
+                self.by_family.setdefault(f.family.name, []).append(f)
+
+    def _line(self, f: DropFile, family: str, status: str, rows: int = -1, note: str = "") -> None:
+        self.lines[f.path.name] = {
+            "file": f.path.name,
+            "family": family,
+            "status": status,
+            "rows": rows,
+            "note": note,
+        }
+
+    def one(self, family: str) -> DropFile | None:
+        files = self.by_family.get(family, [])
+        required = F.FAMILIES_BY_NAME[family].required
+        if not files and required:
+            name = F.FAMILIES_BY_NAME[family].pattern.replace("\\", "")
+            raise IngestError(f"drop {self.drop}: {name}: file missing (neither it nor its zip)")
+        return files[0] if files else None
+
+    def read(self, f: DropFile, reader, *args):
+        """reader(path, source, *args, rejects), counted and checked against the threshold."""
+        rejects = Rejects(f.source(self.drop))
+        result = reader(f.path, rejects.source, *args, rejects)
+        rejects.check(self.cfg.max_rejected_share)
+        self.rejects.append(rejects)
+        self._line(f, f.family.name, "read", rejects.total, _rejected_note(rejects))
+        return result
+
+    def superseded(self, f: DropFile, by: DropFile) -> None:
+        self._line(f, f.family.name, "superseded", note=f"the same data is read from {by.logical}")
+
+    def rejected(self) -> pd.DataFrame:
+        frames = [r.table() for r in self.rejects if r.records]
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype="str") for c in _REJECTED_COLUMNS})
+        return pd.concat(frames, ignore_index=True)
+
+    def files(self) -> pd.DataFrame:
+        return pd.DataFrame([self.lines[k] for k in sorted(self.lines)]).astype(
+            {"file": "str", "family": "str", "status": "str", "rows": "int64", "note": "str"}
+        )
 
 
-def read_drop(
-    folder: Path, date: dt.date, cfg: IngestConfig, caches: dict[str, ItemCache] | None = None
-) -> Snapshot:
-    """Read and validate every file of one drop; `caches` (per JSON file name) carry decoded
-    items over from the previous drop of the same run."""
-    caches = caches or {}
+_REJECTED_COLUMNS = ("file", "row", "field", "value", "reason")
+
+
+def _rejected_note(rejects: Rejects) -> str:
+    return f"{rejects.rows} row(s) rejected" if rejects.records else ""
+
+
+def read_drop(folder: Path, date: dt.date, cfg: IngestConfig, pseudonym_key: bytes) -> Snapshot:
+    """Read and validate every file of one drop dated `date`."""
     drop = date.isoformat()
-    basic_path, basic_src = _required(folder, drop, F.RIK_BASIC)
-    basic = readers.read_basic(basic_path, basic_src, cfg)
-    general_path, general_src = _required(folder, drop, F.RIK_GENERAL)
-    general, statuses = readers.read_general(
-        general_path, general_src, cfg, caches.get(F.RIK_GENERAL)
-    )
-    persons_path, persons_src = _required(folder, drop, F.RIK_PERSONS)
-    roles = readers.read_persons(persons_path, persons_src, caches.get(F.RIK_PERSONS))
-    debts_path, debts_src = _required(folder, drop, F.TAX_DEBTORS)
-    debts = readers.read_tax_debtors(debts_path, debts_src)
+    day = pd.Timestamp(date)
+    reading = _Reading(drop, classify(folder, drop), cfg)
 
-    listed = basic["company_id"]
+    basic, held = reading.read(reading.one("basic"), rik.read_basic)
+    general, statuses = reading.read(reading.one("general"), rik.read_general, day)
+    roles = reading.read(reading.one("persons"), rik.read_persons, pseudonym_key)
+    debts = reading.read(reading.one("tax_debtors"), emta.read_tax_debtors)
+    shareholders_file, rulings_file = reading.one("shareholders"), reading.one("rulings")
+    shareholdings = (
+        None
+        if shareholders_file is None
+        else reading.read(shareholders_file, rik.read_shareholders, day, pseudonym_key)
+    )
+    rulings = None if rulings_file is None else reading.read(rulings_file, rik.read_rulings)
+    annual, report_stats = _reports(reading)
+    payments = _payments(reading)
+
+    listed = pd.Index(basic["company_id"]).union(held)
     companies = basic.merge(general, on="company_id", how="left")
     companies = companies.assign(
+        legal_form_code=companies["legal_form_code"].fillna("").astype("str"),
         emtak_code=companies["emtak_code"].fillna("").astype("str"),
+        emtak_version=companies["emtak_version"].fillna(0).astype("int64"),
+        nace_code=companies["nace_code"].fillna("").astype("str"),
         sector=companies["sector"].fillna("").astype("str"),
     )[["company_id", *COMPANY_ATTRIBUTES]]
 
+    def on_register(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        if frame is None:
+            return None
+        return frame[parse.member(frame["company_id"], listed)].reset_index(drop=True)
+
     return Snapshot(
-        date=pd.Timestamp(date),
+        date=day,
         companies=companies,
-        statuses=statuses[parse.member(statuses["company_id"], listed)].reset_index(drop=True),
-        roles=roles[parse.member(roles["company_id"], listed)].reset_index(drop=True),
+        held=held,
+        statuses=on_register(statuses),
+        roles=on_register(roles),
         debts=debts,
-        debts_as_of=debts["as_of"].iloc[0] if len(debts) else pd.Timestamp(date),
-        reports=_reports(folder, drop),
-        payments=_payments(folder, drop),
+        debts_as_of=debts["as_of"].iloc[0] if len(debts) else day,
+        reports=annual,
+        payments=payments,
+        shareholdings=on_register(shareholdings),
+        rulings=on_register(rulings),
+        rejected=reading.rejected(),
+        files=reading.files(),
+        report_stats=report_stats,
         checksum=drop_checksum(folder),
-        files=tuple(file_names(folder)),
     )
 
 
-def _reports(folder: Path, drop: str) -> pd.DataFrame:
-    general = find_file(folder, F.REPORTS_GENERAL)
-    elements = find_file(folder, F.REPORTS_ELEMENTS)
-    if general is None and elements is None:
-        return pd.DataFrame()
-    if general is None or elements is None:
-        missing = F.REPORTS_GENERAL if general is None else F.REPORTS_ELEMENTS
-        raise IngestError(f"drop {drop}: {missing}: file missing (annual reports come in pairs)")
-    return readers.read_reports(
-        general, Source(drop, F.REPORTS_GENERAL), elements, Source(drop, F.REPORTS_ELEMENTS)
+def _newest(files: list[DropFile], reading: _Reading, key) -> list[DropFile]:
+    """Of several copies of one publication (same `key`), the one with the latest cut-off
+    (then the highest copy number); the others are listed as superseded."""
+    chosen: dict[object, DropFile] = {}
+
+    def order(f: DropFile) -> tuple:
+        return F.cutoff_date(f.groups["cutoff"]), int(f.groups.get("copy", 0))
+
+    for f in sorted(files, key=order):
+        previous = chosen.get(key(f))
+        if previous is not None:
+            reading.superseded(previous, f)
+        chosen[key(f)] = f
+    return sorted(chosen.values(), key=lambda f: f.logical)
+
+
+def _reports(reading: _Reading) -> tuple[pd.DataFrame, dict[str, int]]:
+    general = _newest(reading.by_family.get("reports_general", []), reading, lambda f: "general")
+    elements = _newest(
+        reading.by_family.get("reports_elements", []), reading, lambda f: f.groups["year"]
     )
+    if not general:
+        if elements:
+            raise IngestError(
+                f"drop {reading.drop}: {elements[0].logical}: annual-report elements without "
+                "the general file 1.aruannete_yldandmed_kuni_<DDMMYYYY> (their companies and "
+                "dates are there)"
+            )
+        return pd.DataFrame(), {}
+    sources = []
+    for f in [*general, *elements]:
+        rejects = Rejects(f.source(reading.drop))
+        reading.rejects.append(rejects)
+        sources.append((f, rejects))
+    annual, stats = reports.read_reports(
+        (general[0].path, sources[0][1].source, sources[0][1]),
+        [(f.path, r.source, r) for f, r in sources[1:]],
+    )
+    for f, rejects in sources:
+        rejects.check(reading.cfg.max_rejected_share)
+        reading._line(f, f.family.name, "read", rejects.total, _rejected_note(rejects))
+    log.info(
+        "drop %s: %d annual reports; %d repeated elements with disagreeing copies",
+        reading.drop,
+        len(annual),
+        stats.get("disagreeing_copies", 0),
+    )
+    return annual, stats
 
 
-def _payments(folder: Path, drop: str) -> pd.DataFrame:
+def _payments(reading: _Reading) -> pd.DataFrame:
+    """Every taxes-paid file of the drop, newest generation first: a quarter found in two files
+    is taken from the current-generation file (EMTA's corrected figures)."""
     frames = []
-    for name in file_names(folder):
-        kind = readers.payment_file_kind(name)
-        if kind is None:
-            continue
-        path, source = find_file(folder, name), Source(drop, name)
-        year, quarter = kind
-        if quarter is None:
-            frames.append(readers.read_payments_current(path, source))
-        else:
-            frames.append(readers.read_payments_old(path, source, year, quarter))
+    current = reading.by_family.get("payments_current", [])
+    by_stem: dict[str, list[DropFile]] = {}
+    for f in current:
+        by_stem.setdefault(f.groups["stem"], []).append(f)
+    for stem in sorted(by_stem):
+        versions = sorted(by_stem[stem], key=lambda f: "eng" not in f.groups)  # English first
+        for other in versions[1:]:
+            reading.superseded(other, versions[0])
+        frames.append(reading.read(versions[0], emta.read_payments_current))
+    for f in sorted(reading.by_family.get("payments_old", []), key=lambda f: f.logical):
+        year, quarter = int(f.groups["year"]), F.QUARTER_WORDS.index(f.groups["quarter"].upper())
+        frames.append(reading.read(f, emta.read_payments_old, year, quarter + 1))
+    frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame()
     payments = pd.concat(frames, ignore_index=True)
-    # a quarter in two files of one drop: the first file (by name) wins
     return payments.drop_duplicates(["company_id", "year", "quarter"]).reset_index(drop=True)

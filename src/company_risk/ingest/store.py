@@ -23,6 +23,10 @@ SORT_KEYS = {
     "tax_debt_lists": ["as_of"],
     "annual_reports": ["company_id", "fiscal_year", "report_id"],
     "tax_payments": ["company_id", "year", "quarter"],
+    "shareholdings": ["company_id", "person_id", "start_date", "published_on"],
+    "rulings": ["company_id", "ruling_date", "ruling_no"],
+    "rejected": ["drop_date", "file"],
+    "ingest_files": ["drop_date", "file"],
     "defaults": ["company_id"],
     "ingest_log": ["drop_date"],
 }

@@ -15,7 +15,7 @@ import networkx as nx
 import pandas as pd
 from matplotlib.figure import Figure
 
-from company_risk.formats import BOARD_ROLE
+from company_risk.formats import BOARD_ROLES
 
 PERSON_PREFIX = "P"
 
@@ -72,7 +72,7 @@ def tax_debt_over_time(tax_debts: pd.DataFrame) -> pd.DataFrame:
 def most_connected_companies(board_roles: pd.DataFrame, n: int) -> list[str]:
     """A few companies that share board members: the companies of the persons who sat on the
     most boards (serial directors are where the network's signal lives)."""
-    board = board_roles.loc[board_roles["role"] == BOARD_ROLE]
+    board = board_roles.loc[board_roles["role"].isin(BOARD_ROLES)]
     per_person = (
         board.groupby("person_id")["company_id"]
         .nunique()
@@ -89,12 +89,12 @@ def most_connected_companies(board_roles: pd.DataFrame, n: int) -> list[str]:
 
 
 def board_network(board_roles: pd.DataFrame, companies: list[str]) -> nx.Graph:
-    """Companies and the board members (JUHL) who ever sat on them, one edge per tenure; node
+    """Companies and the board members (management board) who ever sat on them, one edge per tenure; node
     attribute `kind` is company or person. Persons are numbered P1, P2, ... in order of their
     first board seat among `companies`: the graph holds no person key, so nothing drawn or
     printed from it can identify a person."""
     board = board_roles.loc[
-        (board_roles["role"] == BOARD_ROLE) & board_roles["company_id"].isin(companies)
+        board_roles["role"].isin(BOARD_ROLES) & board_roles["company_id"].isin(companies)
     ]
     order = {c: i for i, c in enumerate(companies)}
     board = board.assign(_company=board["company_id"].map(order)).sort_values(

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from company_risk.config import ScoringConfig
-from company_risk.formats import BOARD_ROLE
+from company_risk.formats import BOARD_ROLES
 
 FACT_COLUMNS = {
     "status": "str",  # R L N K at D ("K" for a company deleted or gone from the register)
     "tax_debt": "float64",  # EUR on the latest tax-debtor list <= D; 0 when not listed
     "tax_debt_days": "float64",  # days since the oldest unpaid claim fell due; NaN without debt
-    "board_size": "int64",  # current board members (JUHL) at D
+    "board_size": "int64",  # current board members (management board) at D
     "last_report_year": "float64",  # latest published annual report's financial year; NaN none
     "revenue": "float64",  # from that report
     "equity": "float64",
@@ -55,7 +55,7 @@ def company_facts(
 
     roles = tables["board_roles"]
     board = roles.loc[
-        (roles["role"] == BOARD_ROLE)
+        roles["role"].isin(BOARD_ROLES)
         & (roles["published_on"] <= t)
         & (roles["end_date"].isna() | (roles["end_date"] > t))
     ]
@@ -96,12 +96,12 @@ def _tax_debt(tables: dict[str, pd.DataFrame], t: pd.Timestamp) -> pd.DataFrame:
 
 
 def board_changes(tables: dict[str, pd.DataFrame], since: dt.date, until: dt.date) -> pd.DataFrame:
-    """Board members (JUHL) added or removed as published in the drops dated (since, until]:
+    """Board members (management board) added or removed as published in the drops dated (since, until]:
     company_id, kind ("board_added" | "board_removed"). One row per person and event; the person
     is not named (no personal data leaves the history tables)."""
     a, b = pd.Timestamp(since), pd.Timestamp(until)
     roles = tables["board_roles"]
-    roles = roles.loc[roles["role"] == BOARD_ROLE]
+    roles = roles.loc[roles["role"].isin(BOARD_ROLES)]
     added = roles.loc[(roles["published_on"] > a) & (roles["published_on"] <= b), ["company_id"]]
     removed = roles.loc[
         (roles["end_date"] > a) & (roles["end_date"] <= b) & (roles["published_on"] <= a),

@@ -56,6 +56,7 @@ class ScoreJob:
     engine: str = "pandas"
     drift_reference: pd.DataFrame | None = None  # training rows + their probability
     tracking_uri: str | None = None  # where the run is logged; None = not logged
+    pseudonym_key: bytes | None = None  # ingest's key for foreign persons (None: built-in)
 
 
 @dataclass
@@ -179,7 +180,7 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
         raise ScoringError(f"no drop dated on or before {date} in {job.raw}: nothing to score")
 
     with clock("ingest"):
-        ingest_drops(job.raw, job.interim, job.params.ingest, until=date)
+        ingest_drops(job.raw, job.interim, job.params.ingest, job.pseudonym_key, until=date)
     with clock("features"):
         tables = load_interim(job.interim)
         features = build_features(tables, [date], job.params.features, with_label=False)
@@ -402,6 +403,7 @@ def prepare_job(
 ) -> ScoreJob:
     """Resolve the model alias to a version once, load it, and gather the catalogue's
     phrases and the drift reference: everything that stays the same over a backfill."""
+    from company_risk.ingest import pseudonym_key
     from company_risk.scoring.model import load_model, resolve_model
 
     if engine not in ENGINES:
@@ -425,6 +427,7 @@ def prepare_job(
         engine=engine,
         drift_reference=reference,
         tracking_uri=tracking_uri,
+        pseudonym_key=pseudonym_key(params.ingest, root),
     )
 
 
