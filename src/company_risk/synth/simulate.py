@@ -32,6 +32,12 @@ computed inside the same loop by a vectorised Monte Carlo of the company's own l
 the exit event Rao-Blackwellised (the analytic survival product along each path is averaged, not
 sampled), with the tax debt's presence and age simulated along the path, and board trust and
 contagion frozen at their current values.
+
+What only makes the files look real (foreign persons, role codes other than a plain board
+member, procurators, partners, liquidators, trustees, share registers, the EMTAK 2025
+re-classification, capital changes, e-mail addresses, audit details of the annual reports)
+draws from a second generator of its own (`[seed, 7]`), after the simulation: changing that
+surface never changes the dynamics or the truth.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from company_risk import formats as F
 from company_risk.config import ConfigError, SynthConfig
 from company_risk.synth import _catalog as cat
 from company_risk.synth import _identity as ident
@@ -57,6 +64,14 @@ STATUS_LETTER = np.array(["", "R", "L", "N", "K"])
 AVERAGE_WAGE = 1600.0  # EUR a month: scales labour taxes and labour expense
 LABOUR_TAX_RATE = 0.338  # social tax plus unemployment insurance paid by the employer
 PARTIAL_PAYS_OLDEST = 0.5  # share of partial payments that settle the oldest claims
+SURFACE_STREAM = 7  # the generator `[seed, 7]` draws what only makes the files look real
+PAYMENTS_PUBLISHED_AFTER_DAYS = 10  # EMTA publishes a quarter ~10 days after it ends
+# surface shares (the `[seed, 7]` generator)
+SOLE_MEMBER_CODE_SHARE = 0.12  # tenures of a one-member board entered as JUHA
+CHAIR_CODE_SHARE = 0.35  # first member of a larger board entered as chairman JUHE
+CAPITAL_CHANGE_SHARE = 0.06  # companies whose share capital changes once
+EMTAK_2025_FROM = dt.date(2025, 1, 1)  # EMTAK 2025 in force; companies move at their next report
+EMTAK_2025_ADOPTION = 0.72  # ... most of them: about 70 % of companies carry EMTAK 2025 by 2026
 
 
 @dataclass(frozen=True)
@@ -188,7 +203,7 @@ def simulate(cfg: SynthConfig) -> World:
     sim.begin(int(days[0]), monthly=n_monthly > 0)
     for k in range(1, len(days)):
         sim.step(int(days[k - 1]), int(days[k]), monthly=k < n_monthly)
-    return sim.world(drops)
+    return sim.world(drops, np.random.default_rng([cfg.seed, SURFACE_STREAM]))
 
 
 # ------------------------------------------------------------------------------- dynamics
@@ -808,21 +823,25 @@ class _Simulation:
 
     # -------------------------------------------------------------------- tax payments
     def _payments(self, a: int, b: int) -> None:
-        """At each quarter end, the quarter's taxes, turnover and employees of trading companies."""
-        year, month = int(_year_of(b)), int(pd.Timestamp(np.datetime64(b, "D")).month)
-        q_start = int(_month_start(year, month - (month - 1) % 3))
+        """At each quarter end, the quarter's taxes, turnover and employees of trading companies.
+
+        EMTA's quarters are not calendar quarters (I = December to February, ..., IV =
+        September to November): a quarter ends on the last day of February, May, August or
+        November and is published ten days later."""
+        b_date = np.datetime64(b, "D").astype(object)
+        q_start = _day(F.quarter_period(*F.quarter_of(b_date))[0])
         if not a < q_start <= b:
             return
         q_end = q_start - 1
-        q_year = int(_year_of(q_end))
-        quarter = (int(pd.Timestamp(np.datetime64(q_end, "D")).month) - 1) // 3 + 1
+        q_year, quarter = F.quarter_of(np.datetime64(q_end, "D").astype(object))
+        period_start = _day(F.quarter_period(q_year, quarter)[0])
         r, rng, c = self.r, self.rng, self.c
         idx = np.flatnonzero(((self.status == R) | (self.status == L)) & (c.reg_day <= q_end))
         h = self.h[idx]
         trading = rng.random(len(idx)) < _sigmoid(3.0 * (h - r.dormant_health))
         winding = np.where(self.status[idx] == L, 0.3, 1.0)
-        start = np.maximum(c.reg_day[idx], int(_month_start(q_year, 3 * quarter - 2)))
-        share = (q_end + 1 - start) / 91.0
+        start = np.maximum(c.reg_day[idx], period_start)
+        share = (q_end + 1 - start) / (q_end + 1 - period_start)
         turnover = (
             trading
             * winding
@@ -854,7 +873,7 @@ class _Simulation:
                 "labour_taxes": np.round(labour[keep], 2),
                 "turnover": np.round(turnover[keep], 2),
                 "employees": employees[keep],
-                "published": np.full(int(keep.sum()), q_end + 10),
+                "published": np.full(int(keep.sum()), q_end + PAYMENTS_PUBLISHED_AFTER_DAYS),
             }
         )
 
@@ -982,29 +1001,40 @@ class _Simulation:
         return pd_12m.mean(axis=0)
 
     # ---------------------------------------------------------------------------- world
-    def world(self, drops: list[pd.Timestamp]) -> World:
-        """Read the logs out into the World tables."""
+    def world(self, drops: list[pd.Timestamp], surface: np.random.Generator) -> World:
+        """Read the logs out into the World tables; `surface` draws only what makes the files
+        look real (see the module docstring), after every draw of the simulation's own
+        generator."""
         c, rng = self.c, self.rng
         company_id = ident.registry_codes(c.n, rng)
-        persons = self._persons_table()
+        persons = self._persons_table(surface)
         last_day = _day(drops[-1])
+        companies = self._companies_table(company_id, last_day, persons, surface)
+        status = self._status_table(company_id)
+        roles = self._roles_table(company_id, persons["person_id"].to_numpy(dtype=object), surface)
+        debts = self._debts_table(company_id)
+        reports = ident.report_surface(
+            self._reports_table(company_id, last_day), companies, surface
+        )
         return World(
             drop_dates=drops,
             persons=persons,
-            companies=self._companies_table(company_id, last_day),
-            status_events=self._status_table(company_id),
-            board_roles=self._roles_table(company_id, persons["person_id"].to_numpy(dtype=object)),
-            tax_debts=self._debts_table(company_id),
-            annual_reports=self._reports_table(company_id, last_day),
+            companies=companies,
+            status_events=status,
+            board_roles=roles,
+            tax_debts=debts,
+            annual_reports=reports,
             tax_payments=self._payments_table(company_id, last_day),
             truth_latent=self._latent_table(company_id),
             truth_exits=self._exits_table(company_id),
             truth_pd=self._pd_table(company_id),
+            card_roles=ident.card_roles(companies, status, roles, persons, drops[-1], surface),
         )
 
-    def _persons_table(self) -> pd.DataFrame:
+    def _persons_table(self, surface: np.random.Generator) -> pd.DataFrame:
         p = self.persons
         ids = ident.persons(p.size, self.rng)
+        ids = ident.make_foreign(ids, surface.random(p.size) < ident.FOREIGN_PERSON_SHARE, surface)
         return ids.assign(trust=p["trust"].copy(), serial=p["serial"].copy())[
             [
                 "person_id",
@@ -1012,25 +1042,32 @@ class _Simulation:
                 "last_name",
                 "birth_date",
                 "personal_code",
+                "foreign",
+                "country",
+                "town",
                 "trust",
                 "serial",
             ]
         ]
 
-    def _companies_table(self, company_id: np.ndarray, last_day: int) -> pd.DataFrame:
+    def _companies_table(
+        self,
+        company_id: np.ndarray,
+        last_day: int,
+        persons: pd.DataFrame,
+        surface: np.random.Generator,
+    ) -> pd.DataFrame:
         c, rng = self.c, self.rng
         forms = cat.LEGAL_FORMS
         words = np.empty(c.n, dtype=object)
-        emtak_code = np.empty(c.n, dtype=object)
-        emtak_text = np.empty(c.n, dtype=object)
+        activity = np.empty((c.n, 4), dtype=object)  # EMTAK 2008 code, text, 2025 code, text
         for s, sector in enumerate(cat.SECTORS):  # a loop over the 18 sections
             rows = np.flatnonzero(c.sector == s)
             words[rows] = np.array(sector.words, dtype=object)[
                 rng.integers(0, len(sector.words), len(rows))
             ]
             pick = rng.integers(0, len(sector.activities), len(rows))
-            emtak_code[rows] = np.array([a[0] for a in sector.activities], dtype=object)[pick]
-            emtak_text[rows] = np.array([a[1] for a in sector.activities], dtype=object)[pick]
+            activity[rows] = np.array(sector.activities, dtype=object)[pick]
         legal_code = np.array([f.code for f in forms], dtype=object)[c.legal]
         ehak, address = ident.addresses(c.county, rng)
         vat_from = np.where(c.vat, c.reg_day + rng.integers(0, 400, c.n), OPEN)
@@ -1038,10 +1075,43 @@ class _Simulation:
         vat_from = np.where(vat_from <= last_day, vat_from, OPEN)
         vat_until = np.where(vat_from != OPEN, self.exit_day, OPEN)
         vat_number = np.where(vat_from != OPEN, ident.vat_numbers(c.n, rng), "")
+        names = ident.company_names(words, legal_code, rng)
+
+        # surface: EMTAK 2025 from the first report filed in 2025 or later at most companies
+        # (from registration for companies born since), a capital change at a few companies,
+        # contact e-mails
+        cutover = _day(EMTAK_2025_FROM)
+        reports = _concat(self.log_reports, ("company", "submitted"), ())
+        later = (reports["submitted"] >= cutover) & (reports["submitted"] <= last_day)
+        first_2025 = np.full(c.n, OPEN, dtype=np.int64)
+        np.minimum.at(first_2025, reports["company"][later], reports["submitted"][later])
+        adopts = surface.random(c.n) < EMTAK_2025_ADOPTION
+        emtak_2025_from = np.where(
+            c.reg_day >= cutover, c.reg_day, np.where(adopts, first_2025, OPEN)
+        )
+        emtak_2025_from = np.where(emtak_2025_from <= last_day, emtak_2025_from, OPEN)
+        life_end = np.minimum(self.exit_day, last_day)
+        changed = (surface.random(c.n) < CAPITAL_CHANGE_SHARE) & (life_end - c.reg_day > 400)
+        changed_on = c.reg_day + 180 + (surface.random(c.n) * (life_end - c.reg_day - 180))
+        changed_on = np.where(changed, changed_on.astype(np.int64), OPEN)
+        factor = surface.choice(np.array([2.0, 4.0, 10.0]), c.n)
+        capital_new = np.where(
+            c.capital <= 0, 2500.0, np.where(c.capital == 2556.0, 2500.0, c.capital * factor)
+        )
+        founder = np.full(c.n, -1, dtype=np.int64)  # the first board member of each company
+        ro = self.roles
+        order = np.lexsort((ro["start"], ro["company"]))
+        with_board, first_tenure = np.unique(ro["company"][order], return_index=True)
+        founder[with_board] = ro["person"][order][first_tenure]
+        first = persons["first_name"].to_numpy(dtype=object)[np.maximum(founder, 0)]
+        last = persons["last_name"].to_numpy(dtype=object)[np.maximum(founder, 0)]
+        first = np.where(founder >= 0, first, "")
+        duplicate = np.zeros(c.n, dtype=bool)
+        duplicate[surface.choice(c.n, min(c.n, max(6, round(c.n * 7e-5))), replace=False)] = True
         return pd.DataFrame(
             {
                 "company_id": pd.Series(company_id, dtype="str"),
-                "name": pd.Series(ident.company_names(words, legal_code, rng), dtype="str"),
+                "name": pd.Series(names, dtype="str"),
                 "legal_form": pd.Series(
                     np.array([f.text for f in forms], dtype=object)[c.legal], dtype="str"
                 ),
@@ -1049,19 +1119,30 @@ class _Simulation:
                 "legal_form_subtype": pd.Series([""] * c.n, dtype="str"),
                 "registered_on": _to_datetime(c.reg_day),
                 "capital": c.capital.astype(np.float64),
+                "capital_new": np.where(changed_on != OPEN, capital_new, np.nan),
+                "capital_changed_on": _to_datetime(changed_on),
                 "sector": pd.Series(
                     np.array([s.letter for s in cat.SECTORS])[c.sector], dtype="str"
                 ),
-                "emtak_code": pd.Series(emtak_code, dtype="str"),
-                "emtak_text": pd.Series(emtak_text, dtype="str"),
+                "emtak_code": pd.Series(activity[:, 0], dtype="str"),
+                "emtak_text": pd.Series(activity[:, 1], dtype="str"),
+                "emtak_2025_code": pd.Series(activity[:, 2], dtype="str"),
+                "emtak_2025_text": pd.Series(activity[:, 3], dtype="str"),
+                "emtak_2025_from": _to_datetime(emtak_2025_from),
                 "ehak_code": pd.Series(ehak, dtype="str"),
                 "county": pd.Series(
                     np.array([x.name for x in cat.COUNTIES])[c.county], dtype="str"
                 ),
                 "address": pd.Series(address, dtype="str"),
+                "postcode": pd.Series(ident.postcodes(ehak, surface), dtype="str"),
+                "email": pd.Series(ident.emails(names, first, last, surface), dtype="str"),
                 "vat_from": _to_datetime(vat_from),
                 "vat_until": _to_datetime(vat_until),
                 "vat_number": pd.Series(vat_number, dtype="str"),
+                "card_region": surface.choice(
+                    np.arange(1, 6), c.n, p=[0.35, 0.15, 0.1, 0.1, 0.3]
+                ).astype(np.int64),
+                "card_duplicate": duplicate,
             }
         )
 
@@ -1078,14 +1159,28 @@ class _Simulation:
             }
         )
 
-    def _roles_table(self, company_id: np.ndarray, person_id: np.ndarray) -> pd.DataFrame:
+    def _roles_table(
+        self, company_id: np.ndarray, person_id: np.ndarray, surface: np.random.Generator
+    ) -> pd.DataFrame:
+        """Board tenures. The role code is surface: a sole member is sometimes entered as
+        `JUHA`, the first member of a larger board sometimes as chairman `JUHE`."""
         ro = self.roles
         order = np.lexsort((ro["start"], ro["company"]))
+        company = ro["company"][order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = company[1:] != company[:-1]
+        sole = self.c.board_size[company] == 1
+        u = surface.random(len(order))
+        role = np.where(
+            sole & (u < SOLE_MEMBER_CODE_SHARE),
+            "JUHA",
+            np.where(~sole & first & (u < CHAIR_CODE_SHARE), "JUHE", "JUHL"),
+        )
         return pd.DataFrame(
             {
-                "company_id": pd.Series(company_id[ro["company"][order]], dtype="str"),
+                "company_id": pd.Series(company_id[company], dtype="str"),
                 "person_id": pd.Series(person_id[ro["person"][order]], dtype="str"),
-                "role": pd.Series(np.full(ro.size, "JUHL"), dtype="str"),
+                "role": pd.Series(role, dtype="str"),
                 "start_date": _to_datetime(ro["start"][order]),
                 "end_date": _to_datetime(ro["end"][order]),
                 "kirje_id": (100_000_000 + order).astype(np.int64),
