@@ -149,6 +149,8 @@ def test_report_names_every_model_feature_set_the_champion_lineage_and_card(
         "Accuracy is misleading under class imbalance",
         "Before use on real data",
         f"defaults in the {params.features.horizon_months} months",
+        "12 months of daily drops",  # what real data lacks on day one
+        "taxes paid from 2022",
     ):
         assert phrase in md
     lineage_items = {r["item"]: r["value"] for r in page.table("Code, data and dates")}

@@ -102,6 +102,11 @@ def model_card(facts: CardFacts) -> Section:
         Bullets(
             [
                 "Retrain on real drops: never score real companies with a model trained on the synthetic world.",
+                "Collect before training: one day's real files give current boards with tenure starts, the status "
+                "histories of surviving companies, annual reports from 2019, taxes paid from 2022 and only that day's "
+                "debtor list. Deleted companies, past board members and past debts exist only in drops collected at "
+                "the time, so training on real data needs at least 12 months of daily drops (or an archive of them), "
+                "which the daily job collects in real mode.",
                 "Check the ingest of real files (formats, encodings, status codes) on a sample against the register's web view.",
                 "Compare the realised base rates (companies, defaults per year, share with tax debt) with the published figures in the data section.",
                 "Re-examine the label: bankruptcy and compulsory deletion may deserve separate models or weights for the intended credit use.",
