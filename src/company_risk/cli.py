@@ -9,6 +9,7 @@ Heavy libraries are imported inside the commands so `company-risk --help` stays 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,8 @@ from typing import Annotated
 import typer
 
 from company_risk import stagelog
-from company_risk.config import ConfigError, Params, ProjectPaths, load_params
+from company_risk.config import Params, ProjectPaths, load_params
+from company_risk.errors import CompanyRiskError
 
 app = typer.Typer(
     name="company-risk",
@@ -67,6 +69,20 @@ def main(
     _ctx = Context(project_dir, params_file)
 
 
+def command(fn):
+    """A subcommand whose named failures (`CompanyRiskError`) end as one line on stderr and
+    exit code 2; any other exception is a bug and keeps its traceback."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CompanyRiskError as exc:
+            raise _fail(str(exc)) from exc
+
+    return app.command()(run)
+
+
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code=2)
@@ -82,7 +98,7 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
 
 
 # ----------------------------------------------------------------------------------- synth
-@app.command()
+@command
 def synth(
     out: Annotated[
         Path | None, typer.Option(help="Where dated drops go (default data/raw).")
@@ -103,10 +119,7 @@ def synth(
     from company_risk.synth.truth import world_stats, write_truth
 
     c = ctx()
-    try:
-        cfg = c.params.synth
-    except ConfigError as exc:
-        raise _fail(str(exc)) from exc
+    cfg = c.params.synth
     overrides = {
         "n_companies": n_companies,
         "seed": seed,
@@ -138,26 +151,23 @@ def synth(
 
 
 # ---------------------------------------------------------------------------------- ingest
-@app.command()
+@command
 def ingest(
     raw: Annotated[Path | None, typer.Option(help="Dated drops (default data/raw).")] = None,
     out: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
     until: Annotated[str | None, typer.Option(help="Apply drops dated <= this date only.")] = None,
 ) -> None:
     """Parse and validate every new drop and update the history tables."""
-    from company_risk.ingest import IngestError, ingest_drops, pseudonym_key
+    from company_risk.ingest import ingest_drops, pseudonym_key
 
     c = ctx()
     raw = raw or c.paths.raw
     out = out or c.paths.interim
     with stagelog.stage("ingest") as log:
-        try:
-            key = pseudonym_key(c.params.ingest, c.paths.root)
-            result = ingest_drops(
-                raw, out, c.params.ingest, key, until=_parse_date(until, "--until")
-            )
-        except (IngestError, ConfigError) as exc:
-            raise _fail(str(exc)) from exc
+        key = pseudonym_key(c.params.ingest, c.paths.root)
+        result = ingest_drops(
+            raw, out, c.params.ingest, key, until=_parse_date(until, "--until")
+        )
         log.info(
             "read %s; applied %d new drop(s), %d already applied; %d files read, "
             "%d rows rejected; not recognised: %s",
@@ -172,7 +182,7 @@ def ingest(
 
 
 # -------------------------------------------------------------------------------- features
-@app.command()
+@command
 def features(
     interim: Annotated[
         Path | None, typer.Option(help="History tables (default data/interim).")
@@ -187,7 +197,6 @@ def features(
 ) -> None:
     """Point-in-time features and 12-month labels at each snapshot date."""
     from company_risk.atomic import write_parquet, write_text
-    from company_risk.features import FeatureError
     from company_risk.features.build import build_features, training_snapshot_dates
     from company_risk.features.catalogue import catalogue_markdown
     from company_risk.features.tables import load_interim
@@ -198,14 +207,11 @@ def features(
     catalogue = catalogue or c.paths.reports / "feature_catalogue.md"
     snapshot = _parse_date(date, "--date")
     with stagelog.stage("features") as log:
-        try:
-            cfg = c.params.features
-            tables = load_interim(interim)
-            log.info("read %s", stagelog.describe(interim))
-            dates = [snapshot] if snapshot else training_snapshot_dates(tables, cfg)
-            table = build_features(tables, dates, cfg, with_label=snapshot is None)
-        except (FeatureError, ConfigError) as exc:
-            raise _fail(str(exc)) from exc
+        cfg = c.params.features
+        tables = load_interim(interim)
+        log.info("read %s", stagelog.describe(interim))
+        dates = [snapshot] if snapshot else training_snapshot_dates(tables, cfg)
+        table = build_features(tables, dates, cfg, with_label=snapshot is None)
         target = write_parquet(table, out / "features.parquet")
         log.info(
             "wrote %s: %d rows, %d snapshots", stagelog.describe(target), len(table), len(dates)
@@ -215,7 +221,7 @@ def features(
 
 
 # ----------------------------------------------------------------------------------- train
-@app.command()
+@command
 def train(
     features_path: Annotated[
         Path | None, typer.Option("--features", help="features.parquet.")
@@ -225,27 +231,24 @@ def train(
     ] = None,
 ) -> None:
     """Train the model x feature-set grid, track it in MLflow, and update challenger/champion."""
-    from company_risk.train.run import TrainError, run_training
+    from company_risk.train.run import run_training
 
     c = ctx()
     features_path = features_path or c.paths.processed / "features.parquet"
     truth = truth or c.paths.truth
     with stagelog.stage("train"):
-        try:
-            run_training(
-                features_path=features_path,
-                truth_dir=truth if truth.exists() else None,
-                params=c.params,
-                params_file=c.params_file,
-                paths=c.paths,
-                tracking_uri=c.paths.tracking_uri(os.environ),
-            )
-        except (TrainError, ConfigError) as exc:
-            raise _fail(str(exc)) from exc
+        run_training(
+            features_path=features_path,
+            truth_dir=truth if truth.exists() else None,
+            params=c.params,
+            params_file=c.params_file,
+            paths=c.paths,
+            tracking_uri=c.paths.tracking_uri(os.environ),
+        )
 
 
 # ---------------------------------------------------------------------------------- report
-@app.command()
+@command
 def report(
     out: Annotated[
         Path | None, typer.Option(help="Folder of the report files (default reports/).")
@@ -266,7 +269,7 @@ def report(
     import dataclasses
 
     from company_risk.report.build import write_report
-    from company_risk.report.collect import ReportError, ReportSources
+    from company_risk.report.collect import ReportSources
 
     c = ctx()
     day = _parse_date(generated_on, "--generated-on")
@@ -275,10 +278,7 @@ def report(
     sources = dataclasses.replace(sources, **{k: v for k, v in overrides.items() if v is not None})
     out = out or c.paths.reports
     with stagelog.stage("report") as log:
-        try:
-            written = write_report(sources, c.params, day.isoformat() if day else None, out)
-        except (ReportError, ConfigError) as exc:
-            raise _fail(str(exc)) from exc
+        written = write_report(sources, c.params, day.isoformat() if day else None, out)
         for path in written:
             log.info("wrote %s", stagelog.describe(path))
 
@@ -317,7 +317,7 @@ def _score_job(
 _ENGINE_HELP = "pandas (one machine) or spark (mlflow.pyfunc.spark_udf; needs company-risk[spark])."
 
 
-@app.command()
+@command
 def score(
     date: Annotated[
         str | None, typer.Option(help="Score as of this date (default: the latest drop).")
@@ -350,8 +350,6 @@ def score(
     ] = None,
 ) -> None:
     """Score every active company as of a date: probability, class, credit, reasons, alerts."""
-    from company_risk.features import FeatureError
-    from company_risk.ingest import IngestError
     from company_risk.scoring import ScoringError
     from company_risk.scoring.run import drops_until, score_days
 
@@ -361,28 +359,25 @@ def score(
     if day and (first or last):
         raise _fail("give either --date or --from/--to, not both")
     with stagelog.stage("score") as log:
-        try:
-            job = _score_job(c, raw, interim, out, model_uri, watchlist, engine, features_path)
-            drops = drops_until(job.raw, last or day or dt.date.max)
-            if first or last:
-                dates = [d for d in drops if d >= (first or dt.date.min)]
-                if not dates:
-                    raise ScoringError(
-                        f"no drop dated {first or '…'} .. {last or '…'} in {job.raw}"
-                    )
-            elif day:
-                dates = [day]
-            elif drops:
-                dates = [drops[-1]]
-            else:
-                raise ScoringError(f"no drop in {job.raw}: nothing to score")
-            for result in score_days(job, dates):
-                log.info("wrote %s", stagelog.describe(result.path))
-        except (ScoringError, IngestError, FeatureError, ConfigError) as exc:
-            raise _fail(str(exc)) from exc
+        job = _score_job(c, raw, interim, out, model_uri, watchlist, engine, features_path)
+        drops = drops_until(job.raw, last or day or dt.date.max)
+        if first or last:
+            dates = [d for d in drops if d >= (first or dt.date.min)]
+            if not dates:
+                raise ScoringError(
+                    f"no drop dated {first or '…'} .. {last or '…'} in {job.raw}"
+                )
+        elif day:
+            dates = [day]
+        elif drops:
+            dates = [drops[-1]]
+        else:
+            raise ScoringError(f"no drop in {job.raw}: nothing to score")
+        for result in score_days(job, dates):
+            log.info("wrote %s", stagelog.describe(result.path))
 
 
-@app.command()
+@command
 def daily(
     source: Annotated[
         str | None, typer.Option(help="synthetic or real (default scoring.source).")
@@ -403,9 +398,6 @@ def daily(
     ] = None,
 ) -> None:
     """The scheduler's one command: fetch (real) or pick (synthetic) the day's drop, ingest, score."""
-    from company_risk.features import FeatureError
-    from company_risk.ingest import IngestError
-    from company_risk.scoring import ScoringError
     from company_risk.scoring.daily import SOURCES, fetch_drop, synthetic_date
     from company_risk.scoring.run import score_day
 
@@ -414,22 +406,19 @@ def daily(
     if source not in SOURCES:
         raise _fail(f"--source {source!r}: expected one of {', '.join(SOURCES)}")
     with stagelog.stage("daily") as log:
-        try:
-            raw_dir, out_dir = raw or c.paths.raw, out or c.paths.scores
-            if source == "real":
-                day = _parse_date(today, "--today") or dt.date.today()
-                folder = fetch_drop(c.params.scoring, raw_dir, day)
-                log.info("drop %s", stagelog.describe(folder))
-            else:
-                day = synthetic_date(raw_dir, out_dir)
-                if day is None:
-                    log.info("every drop in %s is scored already; nothing to do", raw_dir)
-                    return
-            job = _score_job(c, raw_dir, interim, out_dir, model_uri, watchlist, "pandas", None)
-            result = score_day(job, day)
-            log.info("wrote %s", stagelog.describe(result.path))
-        except (ScoringError, IngestError, FeatureError, ConfigError) as exc:
-            raise _fail(str(exc)) from exc
+        raw_dir, out_dir = raw or c.paths.raw, out or c.paths.scores
+        if source == "real":
+            day = _parse_date(today, "--today") or dt.date.today()
+            folder = fetch_drop(c.params.scoring, raw_dir, day)
+            log.info("drop %s", stagelog.describe(folder))
+        else:
+            day = synthetic_date(raw_dir, out_dir)
+            if day is None:
+                log.info("every drop in %s is scored already; nothing to do", raw_dir)
+                return
+        job = _score_job(c, raw_dir, interim, out_dir, model_uri, watchlist, "pandas", None)
+        result = score_day(job, day)
+        log.info("wrote %s", stagelog.describe(result.path))
 
 
 if __name__ == "__main__":  # pragma: no cover

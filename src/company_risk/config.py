@@ -22,9 +22,10 @@ from typing import Any
 import yaml
 
 from company_risk import formats
+from company_risk.errors import CompanyRiskError
 
 
-class ConfigError(ValueError):
+class ConfigError(CompanyRiskError, ValueError):
     """params.yaml is missing, malformed, or has a key or value the code does not understand."""
 
 

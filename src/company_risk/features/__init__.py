@@ -6,8 +6,10 @@ per family (`graph`, `tax`, `descriptive`), `build` (snapshot dates and the asse
 and `catalogue` (the feature catalogue generated from the registry).
 """
 
+from company_risk.errors import CompanyRiskError
 
-class FeatureError(ValueError):
+
+class FeatureError(CompanyRiskError, ValueError):
     """The history tables or the requested dates cannot give a valid features table."""
 
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from company_risk.errors import CompanyRiskError
 
-class IngestError(Exception):
+
+class IngestError(CompanyRiskError):
     """A drop (or the history tables) cannot be ingested; nothing was written."""
 
 

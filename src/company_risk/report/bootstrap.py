@@ -17,10 +17,11 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from company_risk.errors import CompanyRiskError
 from company_risk.train.metrics import METRIC_NAMES, TOP_SHARE, binary_metrics
 
 
-class BootstrapError(ValueError):
+class BootstrapError(CompanyRiskError, ValueError):
     """Bad bootstrap settings or inputs."""
 
 

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from mlflow.exceptions import MlflowException
 
 from company_risk.config import Params, ProjectPaths, params_to_dict
+from company_risk.errors import CompanyRiskError
 from company_risk.provenance import git_commit
 from company_risk.report import lineage
 from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_KEYS, LABEL
@@ -40,7 +41,7 @@ _DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SCORE_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
 
-class ReportError(ValueError):
+class ReportError(CompanyRiskError, ValueError):
     """The report cannot be made: no training run to report on, or an unreadable input."""
 
 

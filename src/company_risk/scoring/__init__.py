@@ -7,7 +7,9 @@ The pure parts (classes, credit, facts, reasons, alerts, drift) take DataFrames 
 
 from __future__ import annotations
 
+from company_risk.errors import CompanyRiskError
 
-class ScoringError(ValueError):
+
+class ScoringError(CompanyRiskError, ValueError):
     """A scoring run cannot go ahead: no drop for the date, a model that does not fit the
     features, an empty population, a malformed previous partition or watchlist."""

@@ -38,6 +38,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
+from company_risk.errors import CompanyRiskError
 from company_risk.schemas import CATEGORICAL_FEATURES
 
 # Types outside skops' default allow-list that our pipelines contain. Loading a logged model
@@ -120,7 +121,7 @@ CONTROL_KEYS = frozenset(
 SCALED_MODELS = frozenset({"mlp", "svm", "naive_bayes", "logistic_regression"})
 
 
-class CandidateError(ValueError):
+class CandidateError(CompanyRiskError, ValueError):
     """A model's settings in params.yaml are not usable."""
 
 

@@ -35,12 +35,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
+from company_risk.errors import CompanyRiskError
 from company_risk.train.candidates import inner_estimator
 
 _EPS = 1e-6
 
 
-class ExplainError(ValueError):
+class ExplainError(CompanyRiskError, ValueError):
     """The model or the rows cannot be explained (missing columns, unfitted model)."""
 
 

@@ -23,6 +23,8 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from company_risk.errors import CompanyRiskError
+
 METRIC_NAMES = (
     "roc_auc",
     "pr_auc",
@@ -39,7 +41,7 @@ LOWER_IS_BETTER = frozenset({"brier", "log_loss"})
 TOP_SHARE = 0.05
 
 
-class MetricError(ValueError):
+class MetricError(CompanyRiskError, ValueError):
     """Metrics asked for on data they cannot describe (one class, mismatched lengths)."""
 
 

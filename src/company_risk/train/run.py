@@ -30,6 +30,7 @@ from mlflow.models import infer_signature
 
 from company_risk.atomic import write_json, write_text
 from company_risk.config import Params, ProjectPaths
+from company_risk.errors import CompanyRiskError
 from company_risk.provenance import file_md5, git_commit, params_hash
 from company_risk.schemas import (
     CATEGORICAL_FEATURES,
@@ -49,7 +50,7 @@ EXPERIMENT = "company-risk"
 log = logging.getLogger("company_risk.train")
 
 
-class TrainError(ValueError):
+class TrainError(CompanyRiskError, ValueError):
     """Training cannot proceed: bad features table, bad settings, unusable split."""
 
 

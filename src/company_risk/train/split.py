@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from company_risk.config import SplitConfig
+from company_risk.errors import CompanyRiskError
 from company_risk.schemas import LABEL
 
 
-class SplitError(ValueError):
+class SplitError(CompanyRiskError, ValueError):
     """The snapshots cannot be split into usable train/validation/test parts."""
 
 
