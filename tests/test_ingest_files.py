@@ -126,12 +126,13 @@ def test_rejects_record_every_bad_value_and_fail_over_the_threshold():
     assert codes.tolist()[0] == "10000001"
     assert dates.isna().tolist() == [False, True, True, False]
     table = rejects.table()
-    # a row is recorded with the first field found bad (row 2's empty date is not repeated)
+    # in file order; a row is recorded with the first field found bad (row 2's empty date is
+    # not repeated)
     assert rejects.rows == 3
     assert table[["row", "field", "value"]].values.tolist() == [
         ["row 2 (line 3)", "ariregistri_kood", "1234"],
-        ["row 4 (line 5)", "ariregistri_kood", "x"],
         ["row 3 (line 4)", "kpv", "31.02.2020"],
+        ["row 4 (line 5)", "ariregistri_kood", "x"],
     ]
     with pytest.raises(IngestError, match=r"3 of 4 rows rejected.*row 2 \(line 3\)"):
         rejects.check(0.5)

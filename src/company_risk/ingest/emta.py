@@ -111,15 +111,35 @@ def read_tax_debtors(path: Path, source: Source, rejects: Rejects) -> pd.DataFra
     def day_of(field: str) -> pd.Series:
         return parse.dates(source, raw[field], field, optional=True, reject=mask)
 
+    def plausible(values: pd.Series, field: str) -> pd.Series:
+        return parse.within(source, values, field, 0.0, parse.MAX_AMOUNT_EUR, reject=mask)
+
+    debt = plausible(amount("Maksuvõlg", optional=False), "Maksuvõlg")
+    parts = {
+        field: parse.at_most(
+            source,
+            plausible(amount(field, optional=True), field).fillna(0.0),
+            debt,
+            field,
+            "Maksuvõlg",
+            reject=mask,
+        )
+        for field in ("sh vaidlustatud", "sh tasumisgraafikus")
+    }
     out = pd.DataFrame(
         {
             "company_id": company_id,
-            "as_of": as_of,
-            "debt": amount("Maksuvõlg", optional=False),
-            "disputed": amount("sh vaidlustatud", optional=True).fillna(0.0),
-            "scheduled": amount("sh tasumisgraafikus", optional=True).fillna(0.0),
+            "as_of": parse.dated_by_drop(source, as_of, "Andmed on seisuga", reject=mask),
+            "debt": debt,
+            "disputed": parts["sh vaidlustatud"],
+            "scheduled": parts["sh tasumisgraafikus"],
             "schedule_end": day_of("Tasumisgraafiku lõppkuupäev"),
-            "oldest_due": day_of("Vanima tasumata nõude tasumise tähtpäev"),
+            "oldest_due": parse.dated_by_drop(
+                source,
+                day_of("Vanima tasumata nõude tasumise tähtpäev"),
+                "Vanima tasumata nõude tasumise tähtpäev",
+                reject=mask,
+            ),
         }
     )
     types = INTERIM_TABLES["tax_debts"]

@@ -71,7 +71,7 @@ class Rejects:
         """Refuse the file when more than `max_share` of its rows were rejected."""
         if not self.records or self.rows <= max_share * max(self.total, 1):
             return
-        position, name, value, reason = self.records[0]
+        position, name, value, reason = min(self.records, key=lambda r: r[0])
         raise self.source.error(
             f"{self.rows} of {self.total} rows rejected ({self.rows / max(self.total, 1):.2%}, "
             f"more than ingest.max_rejected_share {max_share:.2%}); the first: "
@@ -79,14 +79,16 @@ class Rejects:
         )
 
     def table(self) -> pd.DataFrame:
-        """The rejected rows as rows of the interim `rejected` table (without drop_date)."""
+        """The rejected rows as rows of the interim `rejected` table (without drop_date), in
+        file order."""
+        records = sorted(self.records, key=lambda r: r[0])
         return pd.DataFrame(
             {
-                "file": pd.Series([self.source.file] * len(self.records), dtype="str"),
-                "row": pd.Series([self.source.row(p) for p, *_ in self.records], dtype="str"),
-                "field": pd.Series([f for _, f, _, _ in self.records], dtype="str"),
-                "value": pd.Series([v for _, _, v, _ in self.records], dtype="str"),
-                "reason": pd.Series([r for *_, r in self.records], dtype="str"),
+                "file": pd.Series([self.source.file] * len(records), dtype="str"),
+                "row": pd.Series([self.source.row(p) for p, *_ in records], dtype="str"),
+                "field": pd.Series([f for _, f, _, _ in records], dtype="str"),
+                "value": pd.Series([v for _, _, v, _ in records], dtype="str"),
+                "reason": pd.Series([r for *_, r in records], dtype="str"),
             }
         )
 

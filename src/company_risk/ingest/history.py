@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from company_risk.formats import BOARD_ROLES
 from company_risk.ingest.parse import member
 from company_risk.ingest.snapshot import COMPANY_ATTRIBUTES, Snapshot
 from company_risk.schemas import INTERIM_TABLES
@@ -151,6 +152,33 @@ def update_status(
     published = pd.Series(pool[seen], index=statuses.index, dtype="datetime64[us]")
     current = statuses.assign(published_on=published.fillna(day))
     return _concat("status_history", [keep, k_rows, current])
+
+
+# Below this many companies or tenures a share says nothing (a young or tiny register changes by
+# whole companies), so the mass-change gate only counts from here.
+MASS_CHANGE_MIN_ROWS = 20
+
+
+def mass_change(tables: dict[str, pd.DataFrame], snap: Snapshot) -> dict[str, int]:
+    """How much of the history one drop would end: companies on the register that the drop no
+    longer lists, and open board tenures of still-listed companies that it no longer lists."""
+    companies = tables["companies"]
+    on_register = companies.loc[companies["valid_to"].isna(), "company_id"]
+    listed = pd.concat([snap.companies["company_id"], pd.Series(snap.held, dtype="str")])
+    vanished = int((~member(on_register, listed)).sum())
+    roles = tables["board_roles"]
+    open_board = roles[
+        roles["end_date"].isna().to_numpy()
+        & roles["role"].isin(BOARD_ROLES).to_numpy()
+        & member(roles["company_id"], listed)
+    ]
+    ended = int((~member(_key(open_board, ROLE_KEY), _key(snap.roles, ROLE_KEY))).sum())
+    return {
+        "on_register": len(on_register),
+        "vanished": vanished,
+        "open_board_tenures": len(open_board),
+        "ended_board_tenures": ended,
+    }
 
 
 def update_roles(table: pd.DataFrame, roles: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:

@@ -206,3 +206,84 @@ def csv_table(
     if short.any():
         raise source.error("too few fields (truncated row?)", int(np.flatnonzero(short)[0]))
     return frame[wanted]
+
+
+# ------------------------------------------------------------------- plausibility bounds
+# What a published value must satisfy to enter the history: beyond these it is a record fault
+# (the row is rejected with its reason), never a silent fact. Generous on purpose: the largest
+# Estonian companies' yearly turnover is a few billion euros, so 1e11 is no real amount.
+MAX_AMOUNT_EUR = 1e11
+EARLIEST_DATE = pd.Timestamp("1900-01-01")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def within(
+    source: Source,
+    values: pd.Series,
+    field: str,
+    low: float,
+    high: float,
+    rows=None,
+    reject: RowMask | None = None,
+) -> pd.Series:
+    """Numbers in [low, high] (NaN passes); others rejected and set to NaN."""
+    array = values.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(array) & ((array < low) | (array > high))
+    if bad.any():
+        _fail_at(
+            source, values, bad, rows, field, f"a plausible value in [{low:g}, {high:g}]", reject
+        )
+        values = values.mask(bad)
+    return values
+
+
+def at_most(
+    source: Source,
+    part: pd.Series,
+    whole: pd.Series,
+    field: str,
+    whole_field: str,
+    rows=None,
+    reject: RowMask | None = None,
+) -> pd.Series:
+    """A part (a disputed or scheduled amount) no larger than its whole (the debt)."""
+    bad = (part.to_numpy(dtype="float64") > whole.to_numpy(dtype="float64") + 0.005) & ~np.isnan(
+        whole.to_numpy(dtype="float64")
+    )
+    if bad.any():
+        _fail_at(source, part, bad, rows, field, f"at most {whole_field}", reject)
+        part = part.mask(bad)
+    return part
+
+
+def dated_by_drop(
+    source: Source, dates: pd.Series, field: str, rows=None, reject: RowMask | None = None
+) -> pd.Series:
+    """Dates no later than the drop they were published in (a fact cannot be published before
+    it happens) and not before 1900; others rejected and set to NaT."""
+    published = pd.Timestamp(source.drop)
+    bad = (dates.notna() & ((dates > published) | (dates < EARLIEST_DATE))).to_numpy(dtype=bool)
+    if bad.any():
+        _fail_at(
+            source,
+            dates.dt.strftime(F.DATE_FORMAT),
+            bad,
+            rows,
+            field,
+            f"a date between 1900 and the drop date {published:%d.%m.%Y}",
+            reject,
+        )
+        dates = dates.mask(bad)
+    return dates
+
+
+def plain_text(
+    source: Source, values: pd.Series, field: str, rows=None, reject: RowMask | None = None
+) -> pd.Series:
+    """Text without control characters (a NUL byte in a name is a broken record)."""
+    bad = values.str.contains(_CONTROL).to_numpy(dtype=bool)
+    if bad.any():
+        shown = values.str.replace(_CONTROL, "\N{REPLACEMENT CHARACTER}", regex=True)
+        _fail_at(source, shown, bad, rows, field, "text without control characters", reject)
+    return values

@@ -51,15 +51,47 @@ def pseudonym_key(cfg: IngestConfig, root: Path) -> bytes:
     return key
 
 
+def check_mass_change(
+    change: dict[str, int], date: dt.date, cfg: IngestConfig, accept: bool
+) -> None:
+    """Refuse a drop that ends more of the history than a day can (a partial basic file beside
+    its zip, a persons file `[]`): the history is append-only, so a false mass deletion would
+    become false defaults for good. `accept` applies it anyway, logged."""
+    problems = []
+    for count, total, share, what in (
+        ("vanished", "on_register", cfg.max_vanished_share, "companies on the register vanish"),
+        (
+            "ended_board_tenures",
+            "open_board_tenures",
+            cfg.max_ended_roles_share,
+            "open board tenures end",
+        ),
+    ):
+        n, of = change[count], change[total]
+        if n >= history.MASS_CHANGE_MIN_ROWS and n > share * of:
+            problems.append(f"{n} of {of} {what} ({n / of:.1%}, limit {share:.1%})")
+    if not problems:
+        return
+    if accept:
+        log.warning("drop %s: applied as accepted although %s", date, "; ".join(problems))
+        return
+    raise IngestError(
+        f"drop {date}: refused as implausible: {'; '.join(problems)}. If the register really "
+        "changed that much, apply it with `ingest --accept-mass-change`"
+    )
+
+
 def ingest_drops(
     raw: Path,
     interim: Path,
     cfg: IngestConfig,
     key: bytes | None = None,
     until: dt.date | None = None,
+    accept_mass_change: bool = False,
 ) -> IngestResult:
     """Apply the drops under `raw` (dated <= `until` when given) not yet in `interim`;
-    `key` is the pseudonym key (None: the built-in one, see `pseudonym_key`)."""
+    `key` is the pseudonym key (None: the built-in one, see `pseudonym_key`). A drop that
+    would end an implausible share of the history is refused unless `accept_mass_change`."""
     tables = store.load_tables(interim)
     applied_log = tables["ingest_log"]
     applied = {
@@ -85,6 +117,7 @@ def ingest_drops(
 
     for number, (date, folder) in enumerate(todo, start=1):
         snapshot = read_drop(folder, date, cfg, key or BUILT_IN_PSEUDONYM_KEY)
+        check_mass_change(history.mass_change(tables, snapshot), date, cfg, accept_mass_change)
         tables = history.apply_snapshot(tables, snapshot)
         result.applied.append(date)
         files = snapshot.files

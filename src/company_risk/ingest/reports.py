@@ -119,7 +119,9 @@ def read_general(path: Path, source: Source, rejects: Rejects) -> tuple[pd.DataF
             "fiscal_year": year.fillna(0).astype("int64"),
             "period_start": day("period_start", optional=True),
             "period_end": day("period_end", optional=True),
-            "submitted_on": day("esitatud_kpv", optional=False),
+            "submitted_on": parse.dated_by_drop(
+                source, day("esitatud_kpv", optional=False), "esitatud_kpv", reject=mask
+            ),
             "audited": _yes_no(source, raw["kas auditeeritud?"], "kas auditeeritud?", mask),
             "consolidated": _yes_no(
                 source, raw["kas konsolideeritud?"], "kas konsolideeritud?", mask

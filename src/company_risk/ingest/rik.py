@@ -138,14 +138,21 @@ def read_basic(path: Path, source: Source, rejects: Rejects) -> tuple[pd.DataFra
     status = parse.one_of(
         source, raw["ettevotja_staatus"], "ettevotja_staatus", STATUSES, reject=mask
     )
-    name = parse.required(source, raw["nimi"], "nimi", reject=mask)
+    name = parse.plain_text(
+        source, parse.required(source, raw["nimi"], "nimi", reject=mask), "nimi", reject=mask
+    )
     # unverified whether every row has a first-entry date: an empty one is NaT, a bad one
-    # rejects the row
-    first = parse.dates(
+    # (or one after the drop) rejects the row
+    first = parse.dated_by_drop(
         source,
-        raw["ettevotja_esmakande_kpv"],
+        parse.dates(
+            source,
+            raw["ettevotja_esmakande_kpv"],
+            "ettevotja_esmakande_kpv",
+            optional=True,
+            reject=mask,
+        ),
         "ettevotja_esmakande_kpv",
-        optional=True,
         reject=mask,
     )
     ehak_text = parse.text(raw["asukoha_ehak_tekstina"])
@@ -330,6 +337,7 @@ def _status_events(
     fields = ("staatus", "algus_kpv")
     stats, mask = _history(source, *entries.columns(), fields, rejects, usable)
     status = parse.one_of(source, stats["staatus"], "staatus", STATUSES, stats["item"], mask)
+    stats["start"] = parse.dated_by_drop(source, stats["start"], "algus_kpv", stats["item"], mask)
     good = ~mask.bad
     return pd.DataFrame(
         {

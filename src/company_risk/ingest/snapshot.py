@@ -134,7 +134,9 @@ def read_drop(folder: Path, date: dt.date, cfg: IngestConfig, pseudonym_key: byt
     basic, held = reading.read(reading.one("basic"), rik.read_basic)
     general, statuses = reading.read(reading.one("general"), rik.read_general, day)
     roles = reading.read(reading.one("persons"), rik.read_persons, pseudonym_key)
-    debts = reading.read(reading.one("tax_debtors"), emta.read_tax_debtors)
+    debts_file = reading.one("tax_debtors")
+    debts = reading.read(debts_file, emta.read_tax_debtors)
+    _check_list_date(debts, debts_file, drop, day, cfg)
     shareholders_file, rulings_file = reading.one("shareholders"), reading.one("rulings")
     shareholdings = (
         None
@@ -177,6 +179,23 @@ def read_drop(folder: Path, date: dt.date, cfg: IngestConfig, pseudonym_key: byt
         report_stats=report_stats,
         checksum=drop_checksum(folder),
     )
+
+
+def _check_list_date(
+    debts: pd.DataFrame, debts_file: DropFile, drop: str, day: pd.Timestamp, cfg: IngestConfig
+) -> None:
+    """The debtor list is that day's list: dated at most `max_record_age_days` before its drop
+    and never after it. A list from another time would put its debts at the wrong dates (a 2019
+    list inside a 2025 drop would let 2019 snapshots see 2025 data)."""
+    if debts.empty:
+        return
+    as_of = debts["as_of"].iloc[0]
+    if not day - pd.Timedelta(days=cfg.max_record_age_days) <= as_of <= day:
+        raise debts_file.source(drop).error(
+            f"the list is dated {as_of:%d.%m.%Y}: a drop's debtor list must be dated within "
+            f"ingest.max_record_age_days ({cfg.max_record_age_days}) before the drop, not after",
+            field="Andmed on seisuga",
+        )
 
 
 def _newest(files: list[DropFile], reading: _Reading, key) -> list[DropFile]:
