@@ -156,6 +156,13 @@ def ingest(
     raw: Annotated[Path | None, typer.Option(help="Dated drops (default data/raw).")] = None,
     out: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
     until: Annotated[str | None, typer.Option(help="Apply drops dated <= this date only.")] = None,
+    accept_mass_change: Annotated[
+        bool,
+        typer.Option(
+            help="Apply a drop even if it ends more of the history than "
+            "ingest.max_vanished_share / max_ended_roles_share allow (logged)."
+        ),
+    ] = False,
 ) -> None:
     """Parse and validate every new drop and update the history tables."""
     from company_risk.ingest import ingest_drops, pseudonym_key
@@ -166,7 +173,12 @@ def ingest(
     with stagelog.stage("ingest") as log:
         key = pseudonym_key(c.params.ingest, c.paths.root)
         result = ingest_drops(
-            raw, out, c.params.ingest, key, until=_parse_date(until, "--until")
+            raw,
+            out,
+            c.params.ingest,
+            key,
+            until=_parse_date(until, "--until"),
+            accept_mass_change=accept_mass_change,
         )
         log.info(
             "read %s; applied %d new drop(s), %d already applied; %d files read, "

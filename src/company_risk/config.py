@@ -50,6 +50,14 @@ class IngestConfig:
     # A file whose share of rejected rows (bad code, date, status, amount) exceeds this fails
     # the whole drop; below it the rows are left out and kept in the `rejected` table.
     max_rejected_share: float = 0.001
+    # A drop in which more than this share of the companies on the register vanish, or more
+    # than this share of open board tenures end, is refused as implausible (a partial file, an
+    # empty persons list) unless the operator accepts it (`ingest --accept-mass-change`).
+    max_vanished_share: float = 0.05
+    max_ended_roles_share: float = 0.2
+    # A daily file's own date (the debtor list's "Andmed on seisuga") must be at most this many
+    # days before its drop, and never after it.
+    max_record_age_days: int = 7
     # A file holding the secret key of the keyed hash that makes person keys for foreign
     # natural persons (who have no isikukood_hash). None: a built-in key, fine for the synthetic
     # world; with real data use a secret of your own, or anyone can test a guessed name.
