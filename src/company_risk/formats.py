@@ -426,13 +426,14 @@ EMTAK_SECTIONS: dict[int, tuple[tuple[str, int, int], ...]] = {
 
 
 def section_of(code: str, version: int = EMTAK_2008) -> str:
-    """The section letter of an activity code (`"62101"` or a NACE code `"62.10"`) under a
-    classification version; "" when the code is empty or outside every section."""
+    """The section letter of an activity code (`"62101"`, a NACE code `"62.10"` or just its
+    division `"62"`) under a classification version; "" when the code is empty, the version
+    unknown, or the division outside every section."""
     digits = code.replace(".", "")[:2]
     if len(digits) < 2 or not digits.isdigit():
         return ""
     division = int(digits)
-    for letter, first, last in EMTAK_SECTIONS.get(version, EMTAK_SECTIONS[EMTAK_2008]):
+    for letter, first, last in EMTAK_SECTIONS.get(version, ()):
         if first <= division <= last:
             return letter
     return ""

@@ -186,14 +186,9 @@ def county(ehak_text: pd.Series) -> pd.Series:
 def sector(divisions: pd.Series, versions: pd.Series) -> pd.Series:
     """Section letter of each activity from its division (two digits, as text) under its own
     classification version (`formats.EMTAK_SECTIONS`); "" when either is unknown."""
-    division = pd.to_numeric(divisions, errors="coerce").to_numpy()
-    version = versions.to_numpy()
-    out = np.full(len(divisions), "", dtype=object)
-    for number, sections in F.EMTAK_SECTIONS.items():
-        of_version = version == number
-        for letter, lo, hi in sections:
-            out[of_version & (division >= lo) & (division <= hi)] = letter
-    return pd.Series(out, index=divisions.index, dtype="str")
+    pairs = pd.MultiIndex.from_arrays([divisions.astype("str"), versions.astype("int64")])
+    letters = {(d, v): F.section_of(d, v) for d, v in pairs.unique()}
+    return pd.Series(pairs.map(letters.get), index=divisions.index, dtype="str")
 
 
 def _ymd(value: object) -> str | None:
