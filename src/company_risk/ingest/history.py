@@ -184,19 +184,31 @@ def mass_change(tables: dict[str, pd.DataFrame], snap: Snapshot) -> dict[str, in
 def update_roles(table: pd.DataFrame, roles: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     """A tenure listed today and not open yet starts (published `day`); an open tenure no longer
     listed ends at `day`, the first drop where the person is gone."""
+    return _update_intervals("board_roles", ROLE_KEY, table, roles.assign(end_date=pd.NaT), day)
+
+
+def _update_intervals(
+    name: str, key: list[str], table: pd.DataFrame, listed: pd.DataFrame, day: pd.Timestamp
+) -> pd.DataFrame:
+    """The diff of a file that lists only what holds today: a row listed and not open yet
+    starts (published `day`, with the end the file gives, usually none); an open row no longer
+    listed ends at `day`."""
     is_open = table["end_date"].isna().to_numpy()
     open_ = table[is_open]
-    open_key, listed_key = _key(open_, ROLE_KEY), _key(roles, ROLE_KEY)
+    open_key, listed_key = _key(open_, key), _key(listed, key)
     still = member(open_key, listed_key)
-    new = roles[~member(listed_key, open_key)]
+    new = listed[~member(listed_key, open_key)]
     gone = open_[~still]
     return _concat(
-        "board_roles",
+        name,
         [
             table[~is_open],
             open_[still],
             gone.assign(end_date=_dates(day, gone.index)),
-            new.assign(end_date=_dates(pd.NaT, new.index), published_on=_dates(day, new.index)),
+            new.assign(
+                end_date=new["end_date"].astype("datetime64[us]"),
+                published_on=_dates(day, new.index),
+            ),
         ],
     )
 
@@ -233,29 +245,11 @@ def add_payments(table: pd.DataFrame, payments: pd.DataFrame, day: pd.Timestamp)
 def update_shareholdings(
     table: pd.DataFrame, holdings: pd.DataFrame | None, day: pd.Timestamp
 ) -> pd.DataFrame:
-    """Like board tenures: a holding listed today and not open yet starts (published `day`);
-    an open holding no longer listed ends at `day`. A drop without the shareholders file says
-    nothing about holdings, so it changes nothing."""
+    """Like board tenures, with the end date the file may give. A drop without the
+    shareholders file says nothing about holdings, so it changes nothing."""
     if holdings is None:
         return table
-    is_open = table["end_date"].isna().to_numpy()
-    open_ = table[is_open]
-    open_key, listed_key = _key(open_, HOLDING_KEY), _key(holdings, HOLDING_KEY)
-    still = member(open_key, listed_key)
-    new = holdings[~member(listed_key, open_key)]
-    gone = open_[~still]
-    return _concat(
-        "shareholdings",
-        [
-            table[~is_open],
-            open_[still],
-            gone.assign(end_date=_dates(day, gone.index)),
-            new.assign(
-                end_date=new["end_date"].astype("datetime64[us]"),
-                published_on=_dates(day, new.index),
-            ),
-        ],
-    )
+    return _update_intervals("shareholdings", HOLDING_KEY, table, holdings, day)
 
 
 def add_rulings(
