@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from company_risk.atomic import atomic_directory
+from company_risk.atomic import atomic_directory, recover
 from company_risk.ingest.errors import IngestError
 from company_risk.schemas import INTERIM_TABLES
 
@@ -61,6 +61,7 @@ def validate(name: str, df: pd.DataFrame) -> None:
 def load_tables(folder: Path) -> dict[str, pd.DataFrame]:
     """The current history tables, or empty ones when nothing was ingested yet."""
     folder = Path(folder)
+    recover(folder)  # a swap killed half-way: the old set back in place, not a silent restart
     present = [n for n in INTERIM_TABLES if (folder / f"{n}.parquet").exists()]
     if not present:
         return {n: empty(n) for n in INTERIM_TABLES}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from company_risk.atomic import atomic_directory
+from company_risk.atomic import atomic_directory, recover, recover_children
 from company_risk.scoring import ScoringError
 
 SCORES = "scores.parquet"
@@ -29,10 +29,14 @@ def partition_dir(out: Path, date: dt.date) -> Path:
 
 
 def list_partitions(out: Path) -> list[dt.date]:
-    """Dates of the complete partitions under `out` (a manifest is written last), ascending."""
+    """Dates of the complete partitions under `out`, ascending: the one definition of "a scored
+    day", used by alerts, the daily job and the report. A partition is complete only with its
+    `_manifest.json`, which is written last (the Spark engine writes it after its part files);
+    a `date=D/` folder without one is an unfinished or foreign folder, never the latest day."""
     out = Path(out)
     if not out.is_dir():
         return []
+    recover_children(out)  # a re-score killed half-way: day D back in place
     found = []
     for child in out.iterdir():
         if child.is_dir() and child.name.startswith(PREFIX) and (child / MANIFEST).exists():
@@ -52,6 +56,7 @@ def previous_partition(out: Path, date: dt.date) -> dt.date | None:
 def read_scores(out: Path, date: dt.date, columns: list[str] | None = None) -> pd.DataFrame:
     """A partition's scores: `scores.parquet`, or the Spark engine's `part-*.parquet` files."""
     folder = partition_dir(out, date)
+    recover(folder)
     files = (
         [folder / SCORES] if (folder / SCORES).exists() else sorted(folder.glob("part-*.parquet"))
     )
