@@ -25,24 +25,23 @@ import pandas as pd
 
 from company_risk import formats as F
 from company_risk.ingest import parse
-from company_risk.ingest.arrowcsv import check_header, frame, header_fields, text_csv
+from company_risk.ingest.arrowcsv import arrow_csv, check_header, csv_header, frame
 from company_risk.ingest.errors import Rejects, RowMask, Source
-from company_risk.ingest.files import decode, read_bytes
+from company_risk.ingest.files import choose_encoding
 from company_risk.schemas import INTERIM_TABLES
 
 PAYMENTS_OUTPUT = tuple(c for c in INTERIM_TABLES["tax_payments"] if c != "published_on")
 YEARS = (1990, 2100)  # a plausible range for the `Year` column
 
 
-def _table(source: Source, content: str, sep: str, names: dict[str, str]) -> pd.DataFrame:
-    """The columns `names` (ours -> the file's) of decoded CSV text, as `str` columns named ours."""
+def _table(
+    path: Path, source: Source, sep: str, names: dict[str, str], encoding: str
+) -> pd.DataFrame:
+    """The columns `names` (ours -> the file's) of a CSV file in `encoding`, streamed, as `str`
+    columns named ours."""
     used = tuple(names.values())
-    raw = frame(text_csv(content, source, sep, used, used))
+    raw = frame(arrow_csv(path, source, sep, used, used, encoding))
     return raw.rename(columns={v: k for k, v in names.items()})[list(names)]
-
-
-def _header(content: str, sep: str) -> list[str]:
-    return header_fields(content.split("\n", 1)[0], sep)
 
 
 def _reject_duplicates(mask: RowMask, key: pd.Series, field: str) -> None:
@@ -76,16 +75,10 @@ def read_tax_debtors(path: Path, source: Source, rejects: Rejects) -> pd.DataFra
     Amounts have a decimal comma and space or no-break-space thousands (`12 345,67`). A row
     whose `Andmed on seisuga` differs from the list's date (the most common one) is rejected.
     """
-    content = decode(read_bytes(path, source), source, (F.TAX_DEBTORS_ENCODING,))
-    check_header(
-        source,
-        _header(content, F.TAX_DEBTORS_SEPARATOR),
-        F.TAX_DEBTORS_SEPARATOR,
-        F.TAX_DEBTORS_COLUMNS,
-    )
+    sep, encoding = F.TAX_DEBTORS_SEPARATOR, F.TAX_DEBTORS_ENCODING
+    check_header(source, csv_header(path, source, sep, encoding), sep, F.TAX_DEBTORS_COLUMNS)
     names = {c: c for c in F.TAX_DEBTORS_COLUMNS if c != "Nimi"}  # no names kept
-    raw = _table(source, content, F.TAX_DEBTORS_SEPARATOR, names)
-    del content
+    raw = _table(path, source, sep, names, encoding)
     n = len(raw)
     rejects.total = n
     mask = rejects.over(n)
@@ -177,12 +170,11 @@ def read_payments_current(path: Path, source: Source, rejects: Rejects) -> pd.Da
     The unique key is (Registry code, Year); a later duplicate is rejected. Amounts are whole
     euros, sometimes written `1178.0`.
     """
-    content = decode(read_bytes(path, source), source, (F.TAX_PAYMENTS_ENCODING,))
-    names = _current_columns(source, _header(content, F.TAX_PAYMENTS_SEPARATOR))
+    sep, encoding = F.TAX_PAYMENTS_SEPARATOR, F.TAX_PAYMENTS_ENCODING
+    names = _current_columns(source, csv_header(path, source, sep, encoding))
     used = {c: names[c] for c in F.TAX_PAYMENTS_COLUMNS if c in ("Registry code", "Year")}
     used |= {c: names[c] for c in F.TAX_PAYMENTS_COLUMNS[len(F.TAX_PAYMENTS_KEYS) :]}
-    raw = _table(source, content, F.TAX_PAYMENTS_SEPARATOR, used)
-    del content
+    raw = _table(path, source, sep, used, encoding)
     n = len(raw)
     rejects.total = n
     mask = rejects.over(n)
@@ -260,11 +252,11 @@ def read_payments_old(
     `;`-separated (a field holding `;` is quoted), decimal comma with optional space thousands
     (`22 353,85`, `1134805,23`), decoded with formats.TAX_PAYMENTS_OLD_ENCODINGS in order.
     """
-    content = decode(read_bytes(path, source), source, F.TAX_PAYMENTS_OLD_ENCODINGS)
-    names = _old_columns(source, _header(content, F.TAX_PAYMENTS_OLD_SEPARATOR))
+    sep = F.TAX_PAYMENTS_OLD_SEPARATOR
+    encoding = choose_encoding(path, source, F.TAX_PAYMENTS_OLD_ENCODINGS)  # a streaming pass
+    names = _old_columns(source, csv_header(path, source, sep, encoding))
     used = {c: names[c] for c in ("Registrikood", *F.TAX_PAYMENTS_OLD_MEASURES)}
-    raw = _table(source, content, F.TAX_PAYMENTS_OLD_SEPARATOR, used)
-    del content
+    raw = _table(path, source, sep, used, encoding)
     n = len(raw)
     rejects.total = n
     mask = rejects.over(n)

@@ -10,9 +10,8 @@ list exploded to rows keeps its item).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from company_risk import formats as F
+from company_risk.ingest.arrowcsv import arrow_csv, frame
 from company_risk.ingest.errors import RowMask, Source
 
 CODE = r"\d{8}"
@@ -170,42 +170,24 @@ def unique(
 
 
 def csv_table(
+    path: Path,
     source: Source,
-    content: str,
     sep: str,
     columns: tuple[str, ...],
     usecols: tuple[str, ...] | None = None,
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
-    """A CSV as all-string columns, after checking that every expected column is in the header.
+    """A CSV file (or its zip) as all-string columns, after checking that every expected column
+    is in the header; streamed by Arrow (`arrowcsv.arrow_csv`), never read whole. A quoted
+    field may hold a line end.
 
-    A missing or renamed column, a wrong delimiter, and rows with too many or too few fields
-    are errors; extra columns are allowed (the publishers add columns over time).
+    An empty file, a missing or renamed column, a wrong delimiter, rows with too many or too
+    few fields, text that is not `encoding` and lines or fields over the caps of `files` are
+    errors; extra columns are allowed (the publishers add columns over time).
     """
-    header_line = content.split("\n", 1)[0].rstrip("\r")
-    header = [h.strip() for h in next(csv.reader([header_line], delimiter=sep), [])]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        if len(header) == 1 and len(columns) > 1:
-            raise source.error(
-                f"the header has one field; expected {sep!r}-separated columns (wrong delimiter?)",
-                field=missing[0],
-            )
-        raise source.error("missing or renamed column in the header", field=missing[0])
-    wanted = list(usecols or columns)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(content),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise source.error(f"malformed CSV: {exc}") from exc
-    frame.columns = [c.strip() for c in frame.columns]
-    short = frame[wanted].isna().any(axis=1).to_numpy()
-    if short.any():
-        raise source.error("too few fields (truncated row?)", int(np.flatnonzero(short)[0]))
-    return frame[wanted]
+    wanted = tuple(usecols or columns)
+    table = arrow_csv(path, source, sep, columns, wanted, encoding, newlines_in_values=True)
+    return frame(table)[list(wanted)]
 
 
 # ------------------------------------------------------------------- plausibility bounds

@@ -28,7 +28,6 @@ import pandas as pd
 from company_risk import formats as F
 from company_risk.ingest import parse
 from company_risk.ingest.errors import Rejects, RowMask, Source
-from company_risk.ingest.files import decode, read_bytes
 from company_risk.ingest.jsonstream import iter_json_array, quiet_gc
 
 STATUSES = tuple(F.STATUS_TEXT)
@@ -128,8 +127,9 @@ def read_basic(path: Path, source: Source, rejects: Rejects) -> tuple[pd.DataFra
     legal_form_subtype, vat_number ("" = not VAT-registered), first_registered, ehak_code,
     county, status; the `held` companies: valid registry codes whose row was rejected, so
     the company is listed today though its row is not usable)."""
-    content = decode(read_bytes(path, source), source, (F.RIK_CSV_ENCODING,))
-    raw = parse.csv_table(source, content, F.RIK_CSV_SEPARATOR, F.RIK_BASIC_COLUMNS)
+    raw = parse.csv_table(
+        path, source, F.RIK_CSV_SEPARATOR, F.RIK_BASIC_COLUMNS, encoding=F.RIK_CSV_ENCODING
+    )
     rejects.total = len(raw)
     mask = rejects.over(len(raw))
     company_id = parse.codes(source, raw["ariregistri_kood"], "ariregistri_kood", reject=mask)
