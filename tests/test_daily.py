@@ -44,7 +44,7 @@ def server(tmp_path):
     site.mkdir()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield site, f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
@@ -52,16 +52,41 @@ def server(tmp_path):
     thread.join()
 
 
+def csv_bytes(columns, rows=(), sep=";", quoted=False, end="\n", encoding="utf-8-sig") -> bytes:
+    """A CSV file in a published layout: its header line and rows."""
+
+    def line(fields) -> str:
+        return sep.join(f'"{f}"' if quoted else str(f) for f in fields)
+
+    return "".join(line(r) + end for r in [columns, *rows]).encode(encoding)
+
+
+BASIC = csv_bytes(formats.RIK_BASIC_COLUMNS)
+DEBTORS = csv_bytes(formats.TAX_DEBTORS_COLUMNS)
+REPORTS_CSV = csv_bytes(formats.REPORTS_GENERAL_COLUMNS, quoted=True, end="\r\n", encoding="utf-8")
+ELEMENTS_CSV = csv_bytes(
+    formats.REPORTS_ELEMENTS_COLUMNS,
+    [("1", "Bilanss", "Varad", "Assets", str(n)) for n in range(1000)],
+    quoted=True,
+    end="\r\n",
+    encoding="utf-8",
+)
+
+
+def payments_csv(*rows) -> bytes:
+    return csv_bytes(formats.TAX_PAYMENTS_COLUMNS, rows, sep=",", quoted=True)
+
+
 def _daily_site(site, base) -> dict[str, str]:
     """The four daily files every drop needs, served from `site`: file name in the drop -> URL."""
     urls = {}
     for name in (formats.RIK_BASIC, formats.RIK_GENERAL, formats.RIK_PERSONS):
-        (site / f"{name}.zip").write_bytes(_zip(name, b"[]\n" if name.endswith("json") else b"a\n"))
+        (site / f"{name}.zip").write_bytes(_zip(name, b"[]\n" if name.endswith("json") else BASIC))
         urls[f"{name}.zip"] = f"{base}/{name}.zip"
     # EMTA's share link: the URL's last segment is not the file name in the drop
     share = site / "s" / "Tok3n" / "download"
     share.mkdir(parents=True)
-    (share / "list").write_bytes("Andmed on seisuga;Registrikood\n".encode("utf-8-sig"))
+    (share / "list").write_bytes(DEBTORS)
     urls[formats.TAX_DEBTORS] = f"{base}/s/Tok3n/download/list"
     return urls
 
@@ -88,7 +113,7 @@ def test_real_drop_is_downloaded_whole_into_a_new_dated_folder(server, tmp_path)
     assert (folder / formats.TAX_DEBTORS).read_bytes() == debtors
     assert [p.name for p in raw.iterdir()] == ["2025-10-03"]
     # raw drops are immutable: a second run that day does not fetch again
-    (site / "s" / "Tok3n" / "download" / "list").write_bytes(b"changed")
+    (site / "s" / "Tok3n" / "download" / "list").write_bytes(DEBTORS + b"changed\n")
     fetch_drop(_config(urls), raw, D(2025, 10, 3))
     assert (folder / formats.TAX_DEBTORS).read_bytes() == debtors
 
@@ -96,9 +121,9 @@ def test_real_drop_is_downloaded_whole_into_a_new_dated_folder(server, tmp_path)
 def test_required_and_periodic_files_land_in_one_drop(server, tmp_path):
     site, base = server
     urls = _daily_site(site, base)
-    (site / "r.zip").write_bytes(_zip(f"{REPORTS}.csv", b'"report_id"\r\n'))
-    (site / "e.zip").write_bytes(_zip(f"{ELEMENTS}.csv", b'"report_id"\r\n'))
-    (site / "p.csv").write_bytes(b'"Data date","Registry code"\n')
+    (site / "r.zip").write_bytes(_zip(f"{REPORTS}.csv", REPORTS_CSV))
+    (site / "e.zip").write_bytes(_zip(f"{ELEMENTS}.csv", ELEMENTS_CSV))
+    (site / "p.csv").write_bytes(payments_csv())
     periodic = {
         f"{REPORTS}.zip": f"{base}/r.zip",
         f"{ELEMENTS}.zip": f"{base}/e.zip",
@@ -114,8 +139,9 @@ def test_required_and_periodic_files_land_in_one_drop(server, tmp_path):
 def test_a_periodic_file_collected_earlier_is_not_fetched_again(server, tmp_path):
     site, base = server
     urls = _daily_site(site, base)
-    (site / "r.zip").write_bytes(_zip(f"{REPORTS}.csv", b'"report_id"\r\n'))
-    (site / "p.csv").write_bytes(b"2025 figures\n")
+    (site / "r.zip").write_bytes(_zip(f"{REPORTS}.csv", REPORTS_CSV))
+    first = ("01.10.2025", "10000001", "Alfa OÜ", "OÜ", "Harju", "J", "2025", *"1" * 16)
+    (site / "p.csv").write_bytes(payments_csv(first))
     periodic = {f"{REPORTS}.zip": f"{base}/r.zip", PAYMENTS: f"{base}/p.csv"}
     raw = tmp_path / "raw"
     fetch_drop(_config(urls, periodic), raw, D(2026, 7, 30))
@@ -125,14 +151,14 @@ def test_a_periodic_file_collected_earlier_is_not_fetched_again(server, tmp_path
     assert sorted(p.name for p in second.iterdir()) == sorted(urls)  # payments unchanged: not kept
     # a re-publication under a new name is fetched once; the payments file kept once changed
     republished = "1.aruannete_yldandmed_kuni_31072026"
-    (site / "r2.zip").write_bytes(_zip(f"{republished}.csv", b'"report_id"\r\n'))
-    (site / "p.csv").write_bytes(b"2025 figures, one more quarter\n")
+    (site / "r2.zip").write_bytes(_zip(f"{republished}.csv", REPORTS_CSV))
+    (site / "p.csv").write_bytes(payments_csv(first[:-1] + ("2",)))
     periodic = {**periodic, f"{republished}.zip": f"{base}/r2.zip"}
     third = fetch_drop(_config(urls, periodic), raw, D(2026, 8, 1))
     assert sorted(p.name for p in third.iterdir()) == sorted(
         [*urls, f"{republished}.zip", PAYMENTS]
     )
-    assert (third / PAYMENTS).read_bytes() == b"2025 figures, one more quarter\n"
+    assert (third / PAYMENTS).read_bytes() == payments_csv(first[:-1] + ("2",))
 
 
 @pytest.mark.parametrize(
@@ -203,7 +229,7 @@ def test_a_failed_or_truncated_download_leaves_no_drop(server, tmp_path):
 def test_a_failed_periodic_download_leaves_no_drop(server, tmp_path):
     site, base = server
     urls = _daily_site(site, base)
-    whole = _zip(f"{ELEMENTS}.csv", b'"report_id";"tabel"\r\n' * 1000)
+    whole = _zip(f"{ELEMENTS}.csv", ELEMENTS_CSV)
     (site / "e.zip").write_bytes(whole[: len(whole) // 2])
     raw = tmp_path / "raw"
     with pytest.raises(ScoringError, match=f"{REPORTS}.zip.*failed"):
@@ -236,7 +262,7 @@ def test_a_plain_file_cut_short_in_transfer_leaves_no_drop(server, tmp_path):
     site, base = server
     urls = _daily_site(site, base)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CutShort)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/s/Tok3n/download/list"

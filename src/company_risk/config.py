@@ -183,12 +183,27 @@ class ScoringConfig:
     report_deadline_months: int = 6  # annual report due this long after the financial year end
     psi_top_features: int = 5  # drift is watched on this many of the day's strongest drivers
     psi_reference_rows: int = 20000  # training rows sampled as the drift reference
+    # `daily` in real mode, per downloaded file: a read may stall this long (a socket timeout);
+    # the whole file must arrive within the deadline (wall clock) and be at most `download_max_mb`
+    # MB (2**20 bytes; the biggest published file, the general-data zip, is ~230 MB)
     download_timeout_s: float = 300.0
+    download_deadline_s: float = 1800.0
+    download_max_mb: float = 2048.0
     # reasons from tree models: "approximate" (path attributions, additive like SHAP and ~100x
     # cheaper for boosted trees) or "exact" (TreeSHAP; minutes per 100,000 companies)
     contributions: str = "approximate"
 
     def __post_init__(self) -> None:
+        for key in ("download_timeout_s", "download_deadline_s", "download_max_mb"):
+            value = getattr(self, key)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 < value < float("inf")
+            ):
+                raise ConfigError(
+                    f"scoring.{key}: expected a positive, finite number, got {value!r}"
+                )
         seen: dict[str, str] = {}
         for key, downloads, daily in (
             ("urls", self.urls, True),
