@@ -1,10 +1,26 @@
 """Shared pytest configuration. Area-specific fixtures live beside their tests."""
 
 import json
+import os
 import zipfile
 from pathlib import Path
 
 import pytest
+
+_MLFLOW_URIS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_uris_left_as_found():
+    """`mlflow.set_tracking_uri` also sets MLFLOW_TRACKING_URI in the environment: a test must
+    not leave its database to the tests after it (notebook kernels inherit the environment)."""
+    before = {name: os.environ.get(name) for name in _MLFLOW_URIS}
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 # A world small enough to run end to end in well under a minute, yet with every split holding
 # both classes: quarterly snapshots, three models (two of the study's, one baseline), one

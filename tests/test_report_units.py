@@ -510,6 +510,22 @@ def test_scores_are_read_by_day_and_a_company_history_across_days(tmp_path):
     assert score_history(scores, "99999999").empty
 
 
+def test_a_partition_without_its_manifest_is_not_a_scored_day(tmp_path):
+    from company_risk.scoring.partition import list_partitions
+
+    scores = tmp_path / "scores"
+    rows = {"company_id": ["10000001"], "probability": [0.01], "risk_class": ["I"]}
+    write_day(scores, "2025-10-02", rows)
+    write_day(scores, "2025-10-03", {**rows, "probability": [0.5], "risk_class": ["V"]})
+    (scores / "date=2025-10-03" / "_manifest.json").unlink()  # a run killed before the manifest
+    assert score_dates(scores) == ["2025-10-02"] == [d.isoformat() for d in list_partitions(scores)]
+    day = read_scores_day(scores)
+    assert day.date == "2025-10-02" and day.scores["probability"].tolist() == [0.01]
+    assert score_history(scores, "10000001")["probability"].tolist() == [0.01]
+    with pytest.raises(ReportError, match="no scores for 2025-10-03"):
+        read_scores_day(scores, "2025-10-03")
+
+
 def test_drops_come_from_the_ingest_log_else_the_dated_folders(tmp_path):
     raw, interim = tmp_path / "raw", tmp_path / "interim"
     for name in ("2025-01-01", "2025-02-01", "notes"):

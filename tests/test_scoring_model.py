@@ -185,3 +185,26 @@ def test_reasons_word_values_and_directions():
     with pytest.raises(ValueError, match="no catalogue phrase"):
         top_reasons(contributions, values, {}, fact_texts(facts), k=3)
     assert format_value(4210.4) == "4,210" and format_value(0.125) == "0.12"
+
+
+def test_a_multithreaded_forest_scores_the_same_bytes_on_every_run(data, tmp_path):
+    from company_risk.scoring.partition import write_scores_file
+
+    train, val, today, columns = data
+    settings = {**cand.DEFAULT_SETTINGS["random_forest"], "n_estimators": 80, "max_samples": 0.8}
+    fitted = cand.fit_pipeline(
+        "random_forest", settings, train, train["label"].to_numpy(), columns, 0, 2
+    )
+    model = cand.calibrate(fitted, val, val["label"].to_numpy(), "sigmoid")
+    example = val[columns].head(5)
+    signature = mlflow.models.infer_signature(example, model.predict_proba(example))
+    target = tmp_path / "forest"
+    export_champion(model, target, signature, example, [], {"version": "8", "run_id": "rf"})
+    loaded = load_model(resolve_model(str(target), None), None)
+    facts = _facts(today["company_id"])
+    written = set()
+    for run in range(3):
+        scores, _ = score_population(today, facts, loaded, PHRASES, CFG)
+        write_scores_file(scores, tmp_path / f"scores{run}.parquet")
+        written.add((tmp_path / f"scores{run}.parquet").read_bytes())
+    assert len(written) == 1

@@ -20,7 +20,7 @@ from company_risk.ingest import ingest_drops
 from company_risk.schemas import feature_columns
 from company_risk.scoring import ScoringError
 from company_risk.scoring import partition as part
-from company_risk.scoring.run import prepare_job, score_day
+from company_risk.scoring.run import prepare_job, read_watchlist, score_day
 from company_risk.synth.drops import write_drops
 from company_risk.train import candidates as cand
 from company_risk.train.registry import export_champion
@@ -367,3 +367,181 @@ def test_scoring_the_latest_drop_of_an_ingested_folder_only_reads_the_history(pr
         if p.is_file()
     }
     assert after == before
+
+
+# ------------------------------------------------------------------------------ hostile input
+def _other_champion(project, target, *, n_jobs=1, model="logistic_regression", **meta):
+    """A champion directory fitted on the tiny world's features, like the fixture's."""
+    params = load_params(project / "params.yaml")
+    table = build_features(
+        load_interim(project / "scratch_interim"),
+        [dt.date(2021, 3, 1)],
+        params.features,
+        with_label=False,
+    )
+    columns = feature_columns(table.columns, "all")
+    y = np.arange(len(table)) % 2
+    settings = (
+        {"n_estimators": 60, "max_depth": 6, "min_samples_leaf": 1}
+        if model == "random_forest"
+        else {}
+    )
+    fitted = cand.fit_pipeline(model, settings, table, y, columns, 0, n_jobs)
+    served = cand.calibrate(fitted, pd.concat([table] * 10), np.tile(y, 10), "sigmoid")
+    example = table[columns].head(3)
+    signature = mlflow.models.infer_signature(example, served.predict_proba(example))
+    export_champion(
+        served,
+        target,
+        signature,
+        example,
+        [],
+        {"model_name": "company-risk", "version": "9", "run_id": "run9", **meta},
+    )
+    return target, table
+
+
+def test_a_pickled_champion_is_refused_before_its_payload_runs(project, tmp_path):
+    import pickle
+    import shutil
+
+    import yaml
+
+    marker = tmp_path / "payload_ran"
+    folder = tmp_path / "champion"
+    shutil.copytree(project / "models" / "champion", folder)
+    (folder / "model.skops").unlink()
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    (folder / "model.pkl").write_bytes(pickle.dumps(Payload()))
+    doc = yaml.safe_load((folder / "MLmodel").read_text())
+    doc["flavors"]["sklearn"].update(pickled_model="model.pkl", serialization_format="pickle")
+    doc["flavors"]["python_function"]["model_path"] = "model.pkl"
+    (folder / "MLmodel").write_text(yaml.safe_dump(doc))
+    out = tmp_path / "scores"
+    result = cli(project, "--date", DAYS[1], "--out", str(out), "--model-uri", str(folder))
+    assert result.exit_code == 2, result.output
+    assert "runs code when loaded" in result.output
+    assert not marker.exists(), "the pickle payload ran"
+    assert not out.exists()
+
+
+def test_allow_pickle_scores_with_a_trusted_pickled_champion(project, tmp_path):
+    import pickle
+    import shutil
+
+    import skops.io
+    import yaml
+
+    folder = tmp_path / "champion"
+    shutil.copytree(project / "models" / "champion", folder)
+    estimator = skops.io.load(
+        folder / "model.skops", trusted=skops.io.get_untrusted_types(file=folder / "model.skops")
+    )
+    (folder / "model.skops").unlink()
+    (folder / "model.pkl").write_bytes(pickle.dumps(estimator))
+    doc = yaml.safe_load((folder / "MLmodel").read_text())
+    doc["flavors"]["sklearn"].update(pickled_model="model.pkl", serialization_format="pickle")
+    doc["flavors"]["python_function"]["model_path"] = "model.pkl"
+    (folder / "MLmodel").write_text(yaml.safe_dump(doc))
+    out = tmp_path / "scores"
+    args = ("--date", DAYS[1], "--out", str(out), "--model-uri", str(folder))
+    assert cli(project, *args).exit_code == 2
+    allowed = cli(project, *args, "--allow-pickle")
+    assert allowed.exit_code == 0, allowed.output
+    assert (out / f"date={DAYS[1]}" / "_manifest.json").exists()
+
+
+def test_a_registered_uri_without_a_tracking_database_creates_none(project, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "scores"
+    uri = "models:/company-risk@champion"
+    failed = cli(project, "--date", DAYS[1], "--out", str(out), "--model-uri", uri)
+    assert failed.exit_code == 2 and "tracking database" in failed.output
+    assert not (project / "mlflow.db").exists() and not (tmp_path / "mlflow.db").exists()
+    plain = cli(project, "--date", DAYS[1], "--out", str(out))  # still scores models/champion
+    assert plain.exit_code == 0, plain.output
+    assert not (project / "mlflow.db").exists()
+    # an empty database left by an older failure is no tracking database either
+    (project / "mlflow.db").write_bytes(b"")
+    try:
+        again = cli(project, "--date", DAYS[1], "--out", str(out))
+        assert again.exit_code == 0, again.output
+    finally:
+        (project / "mlflow.db").unlink()
+
+
+def test_a_multithreaded_forest_champion_rescores_a_day_byte_for_byte(project, tmp_path):
+    folder, _ = _other_champion(project, tmp_path / "forest", n_jobs=2, model="random_forest")
+    out = tmp_path / "scores"
+    args = ("--date", DAYS[1], "--out", str(out), "--model-uri", str(folder))
+    first = cli(project, *args)
+    assert first.exit_code == 0, first.output
+    data = (out / "date=2021-03-02" / "scores.parquet").read_bytes()
+    for _ in range(2):
+        assert cli(project, *args).exit_code == 0
+        assert (out / "date=2021-03-02" / "scores.parquet").read_bytes() == data
+
+
+def test_a_model_of_another_feature_set_is_refused_with_the_signature_message(project, tmp_path):
+    folder, table = _other_champion(
+        project, tmp_path / "other", train_from="2019-01-01", train_until="2021-03-01"
+    )
+    features = tmp_path / "features.parquet"
+    table.drop(columns=["tax__debt"]).to_parquet(features)  # the training features lack one
+    result = cli(
+        project,
+        "--date",
+        DAYS[1],
+        "--out",
+        str(tmp_path / "scores"),
+        "--model-uri",
+        str(folder),
+        "--features",
+        str(features),
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "expects feature column(s)" in result.output and "tax__debt" in result.output
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"model_name": "company-risk"}', "[]"])
+def test_a_broken_champion_json_is_a_named_error(project, tmp_path, text):
+    import shutil
+
+    folder = tmp_path / "champion"
+    shutil.copytree(project / "models" / "champion", folder)
+    (folder / "champion.json").write_text(text)
+    result = cli(
+        project, "--date", DAYS[1], "--out", str(tmp_path / "s"), "--model-uri", str(folder)
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "champion.json" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "no registry code"),
+        (b"company_id\n# nobody yet\n\n", "no registry code"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8", "not UTF-8"),
+        ("12345678\n".encode("utf-16"), "not UTF-8"),
+        (b"12345678\x00\x00\n", "is a binary file"),
+    ],
+)
+def test_a_watchlist_without_codes_or_text_is_refused_and_the_day_kept(
+    project, tmp_path, content, message
+):
+    out = tmp_path / "scores"
+    assert cli(project, "--date", DAYS[1], "--out", str(out)).exit_code == 0
+    folder = out / "date=2021-03-02"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    watch = tmp_path / "customers.txt"
+    watch.write_bytes(content)
+    with pytest.raises(ScoringError, match=message):
+        read_watchlist(watch)
+    result = cli(project, "--date", DAYS[1], "--out", str(out), "--watchlist", str(watch))
+    assert result.exit_code == 2 and message in result.output
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -288,3 +288,174 @@ def test_cli_train_reports_errors_without_a_traceback(tmp_path):
     result = CliRunner().invoke(app, ["--project-dir", str(paths.root), "train"])
     assert result.exit_code == 2
     assert "unknown feature set" in result.output
+
+
+# ----------------------------------------------------------------------- publishing the champion
+def _agreement(paths: ProjectPaths) -> tuple[tuple[str, str, str], dict[Path, bytes]]:
+    """(alias, export, registry.json): the champion version each names; and the bytes of
+    every file of the export and the reports."""
+    alias = str(client(paths).get_model_version_by_alias("company-risk", "champion").version)
+    export = json.loads((paths.champion_model / "champion.json").read_text())["version"]
+    report = json.loads((paths.reports / "registry.json").read_text())["champion_after"]
+    files = {
+        p.relative_to(paths.root): p.read_bytes()
+        for base in (paths.champion_model, paths.reports)
+        for p in sorted(base.rglob("*"))
+        if p.is_file()
+    }
+    return (alias, export, report["version"]), files
+
+
+class Injected(RuntimeError):
+    pass
+
+
+def test_a_train_failing_while_it_publishes_leaves_alias_export_and_registry_json_agreeing(
+    tmp_path, monkeypatch, caplog
+):
+    from company_risk.train import registry
+    from company_risk.train import run as train_run
+
+    paths = make_project(tmp_path, n_companies=300, seed=8)
+    weak = make_params({"naive_bayes": {}}, feature_sets=("graph",))
+    strong = make_params({"xgboost": {"n_estimators": 40}}, feature_sets=("all",))
+    real_alias = mlflow.MlflowClient.set_registered_model_alias
+    real_write_json = train_run.write_json
+
+    def first_alias_moves_then_fails(self, name, alias, version):
+        real_alias(self, name, alias, version)
+        if alias == "champion":
+            raise Injected("first champion")
+
+    # the very first train fails as it publishes: no champion anywhere, not half of one
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            mlflow.MlflowClient, "set_registered_model_alias", first_alias_moves_then_fails
+        )
+        with pytest.raises(Injected):
+            train(paths, weak, truth=False)
+    assert registry.current_champion(client(paths)) is None
+    assert not paths.champion_model.exists()
+    assert not [p for p in paths.reports.rglob("*") if p.is_file()]
+
+    train(paths, weak, truth=False)
+    agreed, files = _agreement(paths)
+    assert agreed == ("2", "2", "2")
+
+    def export_fails(*args, **kwargs):
+        raise Injected("export")
+
+    def registry_json_fails(obj, target):
+        if Path(target).name == "registry.json":
+            raise Injected("registry.json")
+        return real_write_json(obj, target)
+
+    def alias_fails(self, name, alias, version):
+        if alias == "champion":
+            raise Injected("alias")
+        return real_alias(self, name, alias, version)
+
+    moved = []
+
+    def alias_moves_then_fails(self, name, alias, version):
+        real_alias(self, name, alias, version)
+        if alias == "champion" and not moved:  # the rollback's own call goes through
+            moved.append(version)
+            raise Injected("after the alias moved")
+
+    failures = [
+        (registry, "export_champion", export_fails),
+        (train_run, "write_json", registry_json_fails),
+        (mlflow.MlflowClient, "set_registered_model_alias", alias_fails),
+        (mlflow.MlflowClient, "set_registered_model_alias", alias_moves_then_fails),
+    ]
+    for owner, attribute, failing in failures:
+        with monkeypatch.context() as patch:
+            patch.setattr(owner, attribute, failing)
+            with pytest.raises(Injected):
+                train(paths, strong, truth=False)
+        state, after = _agreement(paths)
+        assert state == ("2", "2", "2"), failing.__name__
+        assert after == files, failing.__name__  # every file put back as it was
+    assert moved == ["6"]  # the last failure did move the alias, and it was moved back
+
+    # a train killed mid-way leaves its runs RUNNING; the next train closes them
+    c = client(paths)
+    experiment = c.get_experiment_by_name(EXPERIMENT)
+    killed = c.create_run(experiment.experiment_id, run_name="killed").info.run_id
+    files_when_alias_moved = []
+
+    def spy(self, name, alias, version):
+        if alias == "champion":
+            files_when_alias_moved.append(_agreement(paths)[0][1:])
+        return real_alias(self, name, alias, version)
+
+    monkeypatch.setattr(mlflow.MlflowClient, "set_registered_model_alias", spy)
+    with caplog.at_level("WARNING", logger="company_risk.train"):
+        result = train(paths, strong, truth=False)
+    version = result.registry["champion_after"]["version"]
+    assert result.registry["decision"] == "promoted" and version == "7"
+    assert _agreement(paths)[0] == (version, version, version)
+    assert files_when_alias_moved == [(version, version)]  # the alias moved last
+    assert c.get_run(killed).info.status == "KILLED"
+    assert killed in caplog.text
+    assert c.get_run(result.parent_run_id).info.status == "FINISHED"
+
+
+def test_runs_left_running_are_marked_killed_and_logged(tmp_path, caplog):
+    from company_risk.train.run import close_leftover_runs
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    c = mlflow.MlflowClient(uri, uri)
+    experiment_id = c.create_experiment(EXPERIMENT)
+    other = c.create_experiment("elsewhere")
+    left = [c.create_run(experiment_id, run_name=f"left{i}").info.run_id for i in range(2)]
+    done = c.create_run(experiment_id, run_name="done").info.run_id
+    c.set_terminated(done, status="FINISHED")
+    foreign = c.create_run(other, run_name="foreign").info.run_id
+    with caplog.at_level("WARNING", logger="company_risk.train"):
+        assert sorted(close_leftover_runs(c, experiment_id)) == sorted(left)
+    assert [c.get_run(r).info.status for r in left] == ["KILLED", "KILLED"]
+    assert c.get_run(done).info.status == "FINISHED"
+    assert c.get_run(foreign).info.status == "RUNNING"  # another experiment is not ours
+    assert all(r in caplog.text for r in left)
+    assert close_leftover_runs(c, experiment_id) == []
+
+
+def test_an_unusable_tracking_store_is_a_named_error_before_training(tmp_path, monkeypatch):
+    paths = make_project(tmp_path, n_companies=120, seed=1)
+    params = make_params({"naive_bayes": {}}, feature_sets=("all",))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr("company_risk.train.run.train_candidate", no_training)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not an SQLite database" * 100)
+    for uri in (
+        f"sqlite:///{blocker}/mlflow.db",
+        f"sqlite:///{garbage}",
+        (tmp_path / "mlruns").as_uri(),
+    ):
+        with pytest.raises(TrainError, match="tracking store"):
+            run_training(
+                features_path=paths.processed / "features.parquet",
+                truth_dir=None,
+                params=params,
+                params_file=paths.params,
+                paths=paths,
+                tracking_uri=uri,
+            )
+    (paths.root / "params.yaml").write_text(
+        yaml.safe_dump({"models": {"feature_sets": ["all"], "search_iterations": 1}})
+    )
+    result = CliRunner().invoke(
+        app,
+        ["--project-dir", str(paths.root), "train"],
+        env={"MLFLOW_TRACKING_URI": f"sqlite:///{blocker}/mlflow.db"},
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "MLFLOW_TRACKING_URI" in result.output
+    assert not paths.champion_model.exists() and not (paths.reports / "registry.json").exists()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +21,7 @@ import typer
 from company_risk import stagelog
 from company_risk.config import Params, ProjectPaths, load_params
 from company_risk.errors import CompanyRiskError
+from company_risk.lock import project_lock
 
 app = typer.Typer(
     name="company-risk",
@@ -31,8 +34,9 @@ app = typer.Typer(
 class Context:
     """What every command needs: the project's paths and its parameters."""
 
-    def __init__(self, root: Path, params_file: Path | None):
+    def __init__(self, root: Path, params_file: Path | None, lock_wait_s: float = 0.0):
         self.paths = ProjectPaths(root.resolve())
+        self.lock_wait_s = lock_wait_s  # how long a writing command waits for the project lock
         self.params_file = params_file or self.paths.params
         self._params: Params | None = None
 
@@ -60,27 +64,52 @@ def main(
         Path | None, typer.Option("--params", help="Parameters file (default: params.yaml).")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            metavar="SECONDS",
+            help="How long a command that writes waits for another one to release the "
+            "project lock (default 0: refuse at once, naming the holder).",
+        ),
+    ] = 0.0,
 ) -> None:
     global _ctx
     stagelog.configure(verbose)
     # MLflow draws one progress bar per artifact it downloads; the report reads hundreds, and
     # the stage logs say what was read
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    _ctx = Context(project_dir, params_file)
+    _ctx = Context(project_dir, params_file, wait)
 
 
-def command(fn):
+def command(fn=None, *, writes: bool | None = None):
     """A subcommand whose named failures (`CompanyRiskError`) end as one line on stderr and
-    exit code 2; any other exception is a bug and keeps its traceback."""
+    exit code 2; any other exception is a bug and keeps its traceback.
 
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except CompanyRiskError as exc:
-            raise _fail(str(exc)) from exc
+    Every command declares whether it writes: `@command(writes=True)` runs the whole command
+    under the project lock (`lock.project_lock`, waiting up to `--wait` seconds for another
+    writing command to finish); `@command(writes=False)` (listings, look-ups) takes no lock."""
+    if fn is not None or writes is None:
+        raise TypeError("declare each command with @command(writes=True) or @command(writes=False)")
 
-    return app.command()(run)
+    def register(fn):
+        name = fn.__name__.replace("_", "-")
+
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                if not writes:
+                    return fn(*args, **kwargs)
+                argv = shlex.join(sys.argv)
+                c = ctx()
+                with project_lock(c.paths.root, f"company-risk {name}", argv, c.lock_wait_s):
+                    return fn(*args, **kwargs)
+            except CompanyRiskError as exc:
+                raise _fail(str(exc)) from exc
+
+        return app.command()(run)
+
+    return register
 
 
 def _fail(message: str) -> typer.Exit:
@@ -98,7 +127,7 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
 
 
 # ----------------------------------------------------------------------------------- synth
-@command
+@command(writes=True)
 def synth(
     out: Annotated[
         Path | None, typer.Option(help="Where dated drops go (default data/raw).")
@@ -151,7 +180,7 @@ def synth(
 
 
 # ---------------------------------------------------------------------------------- ingest
-@command
+@command(writes=True)
 def ingest(
     raw: Annotated[Path | None, typer.Option(help="Dated drops (default data/raw).")] = None,
     out: Annotated[Path | None, typer.Option(help="History tables (default data/interim).")] = None,
@@ -194,7 +223,7 @@ def ingest(
 
 
 # -------------------------------------------------------------------------------- features
-@command
+@command(writes=True)
 def features(
     interim: Annotated[
         Path | None, typer.Option(help="History tables (default data/interim).")
@@ -233,7 +262,7 @@ def features(
 
 
 # ----------------------------------------------------------------------------------- train
-@command
+@command(writes=True)
 def train(
     features_path: Annotated[
         Path | None, typer.Option("--features", help="features.parquet.")
@@ -260,7 +289,7 @@ def train(
 
 
 # ---------------------------------------------------------------------------------- report
-@command
+@command(writes=True)
 def report(
     out: Annotated[
         Path | None, typer.Option(help="Folder of the report files (default reports/).")
@@ -305,11 +334,15 @@ def _score_job(
     watchlist: Path | None,
     engine: str,
     features_path: Path | None,
+    allow_pickle: bool,
 ):
     """Resolve the model once and gather what every scored day needs."""
     from company_risk.scoring.run import prepare_job, read_watchlist
 
-    tracked = bool(os.environ.get("MLFLOW_TRACKING_URI")) or c.paths.mlflow_db.exists()
+    # an empty mlflow.db (left by an MLflow call that failed before creating its tables) is no
+    # tracking database: scoring then uses the exported champion
+    db = c.paths.mlflow_db
+    tracked = bool(os.environ.get("MLFLOW_TRACKING_URI")) or (db.exists() and db.stat().st_size > 0)
     tracking_uri = c.paths.tracking_uri(os.environ) if tracked else None
     return prepare_job(
         raw=raw or c.paths.raw,
@@ -323,13 +356,20 @@ def _score_job(
         features_path=features_path or c.paths.processed / "features.parquet",
         watchlist=read_watchlist(watchlist) if watchlist else None,
         engine=engine,
+        allow_pickle=allow_pickle,
     )
+
+
+_ALLOW_PICKLE_HELP = (
+    "Load a model saved with pickle (it can run code while loading): only a model from a "
+    "source you trust. Without it such a model is refused."
+)
 
 
 _ENGINE_HELP = "pandas (one machine) or spark (mlflow.pyfunc.spark_udf; needs company-risk[spark])."
 
 
-@command
+@command(writes=True)
 def score(
     date: Annotated[
         str | None, typer.Option(help="Score as of this date (default: the latest drop).")
@@ -360,6 +400,7 @@ def score(
     features_path: Annotated[
         Path | None, typer.Option("--features", help="Training features (drift reference).")
     ] = None,
+    allow_pickle: Annotated[bool, typer.Option(help=_ALLOW_PICKLE_HELP)] = False,
 ) -> None:
     """Score every active company as of a date: probability, class, credit, reasons, alerts."""
     from company_risk.scoring import ScoringError
@@ -371,14 +412,14 @@ def score(
     if day and (first or last):
         raise _fail("give either --date or --from/--to, not both")
     with stagelog.stage("score") as log:
-        job = _score_job(c, raw, interim, out, model_uri, watchlist, engine, features_path)
+        job = _score_job(
+            c, raw, interim, out, model_uri, watchlist, engine, features_path, allow_pickle
+        )
         drops = drops_until(job.raw, last or day or dt.date.max)
         if first or last:
             dates = [d for d in drops if d >= (first or dt.date.min)]
             if not dates:
-                raise ScoringError(
-                    f"no drop dated {first or '…'} .. {last or '…'} in {job.raw}"
-                )
+                raise ScoringError(f"no drop dated {first or '…'} .. {last or '…'} in {job.raw}")
         elif day:
             dates = [day]
         elif drops:
@@ -389,7 +430,7 @@ def score(
             log.info("wrote %s", stagelog.describe(result.path))
 
 
-@command
+@command(writes=True)
 def daily(
     source: Annotated[
         str | None, typer.Option(help="synthetic or real (default scoring.source).")
@@ -408,9 +449,10 @@ def daily(
     today: Annotated[
         str | None, typer.Option(help="The day of a real download (default: today).")
     ] = None,
+    allow_pickle: Annotated[bool, typer.Option(help=_ALLOW_PICKLE_HELP)] = False,
 ) -> None:
     """The scheduler's one command: fetch (real) or pick (synthetic) the day's drop, ingest, score."""
-    from company_risk.scoring.daily import SOURCES, fetch_drop, synthetic_date
+    from company_risk.scoring.daily import SOURCES, fetch_drop, ingest_or_quarantine, synthetic_date
     from company_risk.scoring.run import score_day
 
     c = ctx()
@@ -423,12 +465,17 @@ def daily(
             day = _parse_date(today, "--today") or dt.date.today()
             folder = fetch_drop(c.params.scoring, raw_dir, day)
             log.info("drop %s", stagelog.describe(folder))
+            # a drop that fails ingest is quarantined the day it comes, not applied later
+            interim_dir, root = interim or c.paths.interim, c.paths.root
+            ingest_or_quarantine(raw_dir, interim_dir, c.params.ingest, root, day)
         else:
             day = synthetic_date(raw_dir, out_dir)
             if day is None:
                 log.info("every drop in %s is scored already; nothing to do", raw_dir)
                 return
-        job = _score_job(c, raw_dir, interim, out_dir, model_uri, watchlist, "pandas", None)
+        job = _score_job(
+            c, raw_dir, interim, out_dir, model_uri, watchlist, "pandas", None, allow_pickle
+        )
         result = score_day(job, day)
         log.info("wrote %s", stagelog.describe(result.path))
 

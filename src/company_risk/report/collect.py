@@ -14,6 +14,7 @@ there is nothing to compare.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import tempfile
@@ -31,6 +32,7 @@ from company_risk.errors import CompanyRiskError
 from company_risk.provenance import git_commit
 from company_risk.report import lineage
 from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_KEYS, LABEL
+from company_risk.scoring.partition import list_partitions, read_scores
 from company_risk.train.metrics import METRIC_NAMES
 from company_risk.train.registry import CHALLENGER, CHAMPION, MODEL_NAME
 from company_risk.train.run import EXPERIMENT, read_truth
@@ -38,7 +40,6 @@ from company_risk.train.run import EXPERIMENT, read_truth
 PARENT_TAG = "mlflow.parentRunId"
 SPLITS = ("validation", "test")
 _DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SCORE_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
 
 class ReportError(CompanyRiskError, ValueError):
@@ -300,15 +301,9 @@ def drop_dates(raw: Path, interim: Path) -> list[str]:
 
 
 def score_dates(scores: Path) -> list[str]:
-    """Dates with a complete daily partition (`date=D/scores.parquet`), oldest first."""
-    if not Path(scores).is_dir():
-        return []
-    dates = []
-    for folder in Path(scores).iterdir():
-        match = _SCORE_FOLDER.match(folder.name)
-        if match and (folder / "scores.parquet").is_file():
-            dates.append(match.group(1))
-    return sorted(dates)
+    """Dates with a complete daily partition, oldest first: what the scoring stage itself
+    counts as complete (`scoring.partition.list_partitions`: a partition with its manifest)."""
+    return [day.isoformat() for day in list_partitions(Path(scores))]
 
 
 def read_scores_day(scores: Path, date: str | None = None) -> ScoresDay | None:
@@ -320,8 +315,7 @@ def read_scores_day(scores: Path, date: str | None = None) -> ScoresDay | None:
     if date not in dates:
         raise ReportError(f"no scores for {date}; scored days: {', '.join(dates)}")
     folder = Path(scores) / f"date={date}"
-    frame = pd.read_parquet(folder / "scores.parquet")
-    frame["company_id"] = frame["company_id"].astype("str")
+    frame = _read_day(scores, date)
     alerts = None
     if (folder / "alerts.csv").is_file():
         alerts = pd.read_csv(folder / "alerts.csv", dtype={"company_id": "str"})
@@ -332,8 +326,8 @@ def score_history(scores: Path, company_id: str) -> pd.DataFrame:
     """A company's probability and risk class on every scored day (date, probability, risk_class)."""
     rows = []
     for date in score_dates(scores):
-        frame = pd.read_parquet(Path(scores) / f"date={date}" / "scores.parquet")
-        hit = frame.loc[frame["company_id"].astype("str") == str(company_id)]
+        frame = _read_day(scores, date)
+        hit = frame.loc[frame["company_id"] == str(company_id)]
         if len(hit):
             rows.append(
                 {
@@ -342,6 +336,11 @@ def score_history(scores: Path, company_id: str) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=["date", "probability", "risk_class"])
+
+
+def _read_day(scores: Path, date: str) -> pd.DataFrame:
+    """A complete partition's scores as the scoring stage reads them (either engine's files)."""
+    return read_scores(Path(scores), dt.date.fromisoformat(date))
 
 
 # -------------------------------------------------------------------------------------- all

@@ -4,12 +4,21 @@
 is loaded, and that version (never the alias) goes into the manifest, so a rerun of the day can
 load exactly the same model even after the alias has moved. A machine without the tracking
 database scores the exported directory `models/champion/`, whose `champion.json` says which
-registered version it is.
+registered version it is; asking it for a `models:/` URI is refused before MLflow could create
+an empty database.
+
+Loading never runs code from the model: the directory (downloaded first for a `models:/` URI)
+is checked against the project's allow-list in company_risk.model_safety, and its model file is
+deserialised there, pickle only with `allow_pickle`. Prediction is single-threaded (`n_jobs=1`
+on every part of the loaded pipeline): a random forest adds its trees' votes in the order its
+threads finish, so two runs of the same day would differ in the last bits of a probability.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from company_risk.model_safety import load_estimator
 from company_risk.scoring import ScoringError
 
 MODEL_NAME = "company-risk"
@@ -70,7 +80,7 @@ def resolve_model(model_uri: str, tracking_uri: str | None) -> ModelRef:
     )
     if meta_path is None:
         raise ScoringError(f"{folder}: no {META_FILE} saying which registered version this is")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = read_meta(meta_path)
     return ModelRef(
         uri=str(folder.resolve()),
         name=str(meta.get("model_name", MODEL_NAME)),
@@ -82,7 +92,53 @@ def resolve_model(model_uri: str, tracking_uri: str | None) -> ModelRef:
     )
 
 
+def read_meta(path: Path) -> dict[str, Any]:
+    """`champion.json`: a JSON object naming at least the registered `version`."""
+    try:
+        meta = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScoringError(f"{path}: cannot read ({exc.strerror})") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ScoringError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise ScoringError(f"{path}: expected a JSON object, got {type(meta).__name__}")
+    version = meta.get("version")
+    if isinstance(version, bool) or not isinstance(version, str | int) or str(version) == "":
+        raise ScoringError(f"{path}: no `version` saying which registered version this is")
+    columns = meta.get("feature_columns")
+    if columns is not None and (
+        not isinstance(columns, list) or not all(isinstance(c, str) for c in columns)
+    ):
+        raise ScoringError(f"{path}: `feature_columns` is not a list of column names")
+    return meta
+
+
+def tracking_database_missing(tracking_uri: str | None) -> str | None:
+    """Why `tracking_uri` has no registry to read, or None when it may have one. A SQLite file
+    is looked for here, before MLflow opens it: MLflow would create an empty database, after
+    which every plain `score` takes the registry path and fails."""
+    if not tracking_uri:
+        return "no tracking database (MLFLOW_TRACKING_URI is unset and there is no mlflow.db)"
+    if not tracking_uri.startswith("sqlite:"):
+        return None  # a server or another database: MLflow answers for it
+    location = tracking_uri.removeprefix("sqlite:").split("?", 1)[0]
+    if not location.startswith("///"):
+        return None  # sqlite:// is in memory
+    location = location.removeprefix("///")
+    if location in ("", ":memory:"):
+        return None
+    if not Path(location).is_file():
+        return f"the tracking database {location} does not exist"
+    return None
+
+
 def _resolve_registered(model_uri: str, tracking_uri: str | None) -> ModelRef:
+    missing = tracking_database_missing(tracking_uri)
+    if missing:
+        raise ScoringError(
+            f"--model-uri {model_uri}: a registered model needs the tracking database, and "
+            f"{missing}; score the exported model directory (models/champion) instead"
+        )
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -116,17 +172,27 @@ def _resolve_registered(model_uri: str, tracking_uri: str | None) -> ModelRef:
     )
 
 
-def load_model(ref: ModelRef, tracking_uri: str | None) -> LoadedModel:
-    """Load the resolved version; its input signature gives the feature columns it expects."""
-    import mlflow
+def load_model(
+    ref: ModelRef, tracking_uri: str | None, *, allow_pickle: bool = False
+) -> LoadedModel:
+    """Load the resolved version after checking it against the project's allow-list
+    (company_risk.model_safety; `allow_pickle=True` lets a pickle or cloudpickle model through,
+    for a model from a trusted source only). Its input signature gives the feature columns it
+    expects; it predicts single-threaded."""
+    from mlflow.models import Model
+    from mlflow.pyfunc import PyFuncModel
 
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
-        mlflow.set_registry_uri(tracking_uri)
-    try:
-        pyfunc = mlflow.pyfunc.load_model(ref.uri)
-    except Exception as exc:  # MLflow raises many kinds here; all mean "cannot load"
-        raise ScoringError(f"model {ref.uri}: cannot load: {exc}") from exc
+    with tempfile.TemporaryDirectory(prefix="company-risk-model-") as scratch:
+        folder = _local_copy(ref, tracking_uri, Path(scratch))
+        estimator = load_estimator(folder, allow_pickle=allow_pickle)
+        try:
+            meta = Model.load(str(folder))
+        except Exception as exc:  # MLflow raises many kinds here; all mean "cannot load"
+            raise ScoringError(f"model {ref.uri}: cannot read its MLmodel: {exc}") from exc
+    if not hasattr(estimator, "predict_proba"):
+        raise ScoringError(f"model {ref.uri}: a {type(estimator).__name__} has no predict_proba")
+    single_threaded(estimator)
+    pyfunc = PyFuncModel(model_meta=meta, model_impl=_Probabilities(estimator))
     schema = pyfunc.metadata.get_input_schema()
     if schema is None or not schema.has_input_names():
         raise ScoringError(f"model {ref.uri}: has no input signature with column names")
@@ -136,17 +202,86 @@ def load_model(ref: ModelRef, tracking_uri: str | None) -> LoadedModel:
         for name, kind in zip(columns, schema.input_types(), strict=True)
         if str(kind).endswith("string")
     )
-    return LoadedModel(ref, pyfunc, pyfunc.get_raw_model(), columns, strings)
+    return LoadedModel(ref, pyfunc, estimator, columns, strings)
+
+
+def _local_copy(ref: ModelRef, tracking_uri: str | None, scratch: Path) -> Path:
+    """The model directory on this machine: the directory itself, or a registered version's
+    files downloaded into `scratch`, so that what is checked is what is loaded."""
+    if not ref.uri.startswith("models:/"):
+        return Path(ref.uri)
+    missing = tracking_database_missing(tracking_uri)
+    if missing:
+        raise ScoringError(f"model {ref.uri}: {missing}")
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    try:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=ref.uri, dst_path=str(scratch), tracking_uri=tracking_uri
+        )
+    except Exception as exc:  # MLflow raises many kinds here; all mean "cannot load"
+        raise ScoringError(f"model {ref.uri}: cannot download: {exc}") from exc
+    return Path(local)
+
+
+class _Probabilities:
+    """The pyfunc implementation behind a loaded model: the pipeline's predict_proba (what every
+    model of the project is logged to serve), without MLflow's own loader."""
+
+    def __init__(self, estimator: Any):
+        self.estimator = estimator
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> np.ndarray:
+        return self.estimator.predict_proba(data)
+
+    def get_raw_model(self) -> Any:
+        return self.estimator
+
+
+def single_threaded(estimator: Any) -> Any:
+    """Set `n_jobs=1` on every part of a fitted model that has the parameter (pipeline steps,
+    the calibrator, frozen and inner estimators), so that its predictions are the same bytes on
+    every run. Returns the same object."""
+    seen: set[int] = set()
+    stack = [estimator]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, list | tuple):
+            stack.extend(obj)
+        elif hasattr(obj, "get_params") and hasattr(obj, "__dict__"):
+            if "n_jobs" in obj.get_params(deep=False):
+                obj.n_jobs = 1
+            stack.extend(
+                value
+                for value in vars(obj).values()
+                if hasattr(value, "get_params") or isinstance(value, list | tuple)
+            )
+    return estimator
+
+
+def check_columns(
+    model: LoadedModel, columns: Iterable[str], source: str = "the features table"
+) -> None:
+    """Refuse a table (`source`, given by its column names) that lacks a column of the model's
+    signature, e.g. when the model was trained on another feature set. Call it before reading
+    or predicting, so that the refusal is this message and not a reader's traceback."""
+    have = set(columns)
+    missing = [c for c in model.input_columns if c not in have]
+    if missing:
+        raise ScoringError(
+            f"model {model.ref.uri} (version {model.ref.version}) expects feature column(s) "
+            f"that {source} lacks: {', '.join(missing)}"
+        )
 
 
 def check_signature(model: LoadedModel, features: pd.DataFrame) -> None:
     """Refuse features that do not match the model's signature (names and kinds)."""
-    missing = [c for c in model.input_columns if c not in features.columns]
-    if missing:
-        raise ScoringError(
-            f"model {model.ref.uri} (version {model.ref.version}) expects feature column(s) the "
-            f"features do not have: {', '.join(missing)}"
-        )
+    check_columns(model, features.columns)
     wrong = [
         c
         for c in model.input_columns

@@ -30,7 +30,7 @@ from company_risk.scoring.classes import ROMAN, assign_classes, check_config
 from company_risk.scoring.credit import credit_terms
 from company_risk.scoring.drift import drift_table, season_reference
 from company_risk.scoring.facts import board_changes, company_facts
-from company_risk.scoring.model import LoadedModel, check_signature, predict
+from company_risk.scoring.model import LoadedModel, check_columns, check_signature, predict
 from company_risk.scoring.partition import previous_partition, read_scores, write_partition
 from company_risk.scoring.reasons import Phrase, fact_texts, top_reasons
 
@@ -139,12 +139,24 @@ def manifest_counts(scores: pd.DataFrame, alerts: pd.DataFrame) -> dict:
 
 def read_watchlist(path: Path) -> frozenset[str]:
     """Registry codes, one per line (blank lines and `#` comments allowed; a header line
-    `company_id` or `registrikood` is skipped). A bad line is named with its number."""
+    `company_id` or `registrikood` is skipped). A bad line is named with its number; a file that
+    is not UTF-8 text, or that holds no code at all, is refused: an empty watchlist would
+    silently rewrite the day with no alert."""
     codes = set()
     try:
-        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ScoringError(f"{path}: cannot read the watchlist ({exc.strerror})") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScoringError(
+            f"{path}: the watchlist is not UTF-8 text (byte {exc.start}); expected registry "
+            "codes, one a line"
+        ) from exc
+    if "\x00" in text:
+        raise ScoringError(f"{path}: the watchlist is a binary file, not registry codes")
+    lines = text.splitlines()
     for number, line in enumerate(lines, start=1):
         code = line.split("#", 1)[0].strip().split(",")[0].split(";")[0].strip().strip('"')
         if not code or (
@@ -154,6 +166,11 @@ def read_watchlist(path: Path) -> frozenset[str]:
         if not _REGISTRY_CODE.match(code):
             raise ScoringError(f"{path}, line {number}: {code!r} is not an 8-digit registry code")
         codes.add(code)
+    if not codes:
+        raise ScoringError(
+            f"{path}: the watchlist holds no registry code; give one 8-digit code a line, or "
+            "leave out --watchlist to keep every alert"
+        )
     return frozenset(codes)
 
 
@@ -308,6 +325,14 @@ def drift_reference(
             ref.train_until,
         )
         return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(features_path).names
+    except (OSError, pa.ArrowException) as exc:
+        raise ScoringError(f"{features_path}: cannot read the training features ({exc})") from exc
+    check_columns(model, names, f"the training features {features_path}")
     table = pd.read_parquet(features_path, columns=["snapshot_date", *model.input_columns])
     period = table["snapshot_date"].between(
         pd.Timestamp(ref.train_from), pd.Timestamp(ref.train_until)
@@ -400,9 +425,11 @@ def prepare_job(
     features_path: Path | None,
     watchlist: frozenset[str] | None,
     engine: str,
+    allow_pickle: bool = False,
 ) -> ScoreJob:
     """Resolve the model alias to a version once, load it, and gather the catalogue's
-    phrases and the drift reference: everything that stays the same over a backfill."""
+    phrases and the drift reference: everything that stays the same over a backfill.
+    `allow_pickle` lets a pickle or cloudpickle model load (it can run code: trusted models only)."""
     from company_risk.ingest import pseudonym_key
     from company_risk.scoring.model import load_model, resolve_model
 
@@ -410,7 +437,7 @@ def prepare_job(
         raise ScoringError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
     check_config(params.scoring)
     ref = resolve_model(model_uri, tracking_uri)
-    model = load_model(ref, tracking_uri)
+    model = load_model(ref, tracking_uri, allow_pickle=allow_pickle)
     log.info(
         "model %s resolved to %s version %s (run %s)", model_uri, ref.name, ref.version, ref.run_id
     )

@@ -39,20 +39,8 @@ from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
 from company_risk.errors import CompanyRiskError
+from company_risk.model_safety import SKOPS_TRUSTED_TYPES  # noqa: F401 (defined with its loader)
 from company_risk.schemas import CATEGORICAL_FEATURES
-
-# Types outside skops' default allow-list that our pipelines contain. Loading a logged model
-# with skops (MLflow 3's default format) fails unless they are listed at logging time.
-SKOPS_TRUSTED_TYPES = [
-    "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
-    "sklearn.tree._tree.Tree",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-]
 
 # Settings every model starts from; a search sample overrides them, params.yaml overrides both.
 DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {

@@ -8,11 +8,23 @@ test set) by at least `selection.min_improvement`. Aliases, never the deprecated
 
 The champion is also exported as a plain MLflow model directory, so a scoring machine without
 the tracking database can load it with `mlflow.pyfunc.load_model`.
+
+The alias, the export and `reports/registry.json` must name the same version, or the daily job
+(which follows the alias) and the DVC `score` stage (which reads the export) score with
+different models. So `champion` moves last: `publish_champion` writes the files first, moves
+the alias only when they are written, and on any failure puts the files back as they were and
+the alias where it was. (A kill between the last file and the alias move, a few milliseconds,
+leaves the files one version ahead until the next `train` rewrites all three.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +34,14 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 
-from company_risk.atomic import atomic_directory
-from company_risk.train.candidates import SKOPS_TRUSTED_TYPES
+from company_risk.atomic import atomic_directory, atomic_path
+from company_risk.model_safety import SKOPS_TRUSTED_TYPES, load_estimator
 from company_risk.train.metrics import better
 
 MODEL_NAME = "company-risk"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+log = logging.getLogger("company_risk.train")
 
 
 @dataclass(frozen=True)
@@ -117,14 +130,15 @@ def register_candidate(
     return ChampionInfo(str(version.version), version.run_id, dict(tags))
 
 
-def apply_gate(
+def record_gate(
     client: mlflow.MlflowClient,
     candidate: ChampionInfo,
     decision: Gate,
     champion_before: ChampionInfo | None,
     name: str = MODEL_NAME,
 ) -> ChampionInfo:
-    """Move `champion` if the gate says so; tag the candidate version with the decision."""
+    """Tag the candidate version with the decision and return the champion the gate chose.
+    The alias does not move here: `publish_champion` moves it once the files are written."""
     tags = {
         "decision": decision.decision,
         "gate_metric": decision.metric,
@@ -138,14 +152,98 @@ def apply_gate(
     for key, value in tags.items():
         client.set_model_version_tag(name, candidate.version, key, value)
     if decision.decision in ("first", "promoted") or champion_before is None:
-        client.set_registered_model_alias(name, CHAMPION, candidate.version)
         return candidate
     return champion_before
 
 
-def load_version(version: str, name: str = MODEL_NAME) -> Any:
-    """The scikit-learn Pipeline of a registered version."""
-    return mlflow.sklearn.load_model(f"models:/{name}/{version}")
+@contextlib.contextmanager
+def publish_champion(
+    client: mlflow.MlflowClient,
+    champion_after: ChampionInfo,
+    champion_before: ChampionInfo | None,
+    outputs: Sequence[Path],
+    name: str = MODEL_NAME,
+) -> Iterator[None]:
+    """Write the champion's files (the export, the reports) in the block; `champion` moves to
+    `champion_after` only after the block has written them all. If the block or the alias move
+    fails, every path of `outputs` (files or folders) is put back as it was before the block,
+    or removed if it did not exist, and the alias is pointed back at `champion_before`."""
+    moves = champion_before is None or champion_before.version != champion_after.version
+    with _kept(outputs) as restore:
+        try:
+            yield
+            if moves:
+                client.set_registered_model_alias(name, CHAMPION, champion_after.version)
+        except BaseException:
+            restore()
+            if moves:
+                _alias_back(client, champion_before, name)
+            raise
+    if moves:
+        log.info("alias %s -> version %s", CHAMPION, champion_after.version)
+
+
+def _alias_back(client: mlflow.MlflowClient, before: ChampionInfo | None, name: str) -> None:
+    """Point `champion` where it was (or remove it when there was none); a failure here is
+    logged, not raised, so that the error that caused the rollback is the one reported."""
+    try:
+        current = current_champion(client, name)
+        if before is None and current is not None:
+            client.delete_registered_model_alias(name, CHAMPION)
+        elif before is not None and (current is None or current.version != before.version):
+            client.set_registered_model_alias(name, CHAMPION, before.version)
+    except Exception:
+        log.exception(
+            "could not put alias %s back to version %s",
+            CHAMPION,
+            None if before is None else before.version,
+        )
+
+
+@contextlib.contextmanager
+def _kept(paths: Sequence[Path]) -> Iterator[Any]:
+    """Copy each path aside; yield a function that puts every one back as it was (each
+    atomically), or removes it if it did not exist."""
+    with tempfile.TemporaryDirectory(prefix="company-risk-kept-") as scratch:
+        saved: list[tuple[Path, Path | None]] = []
+        for number, path in enumerate(map(Path, paths)):
+            copy = Path(scratch) / str(number)
+            if path.is_dir():
+                shutil.copytree(path, copy, symlinks=True)
+            elif path.exists():
+                shutil.copy2(path, copy)
+            else:
+                copy = None
+            saved.append((path, copy))
+
+        def restore() -> None:
+            for path, copy in saved:
+                try:
+                    if copy is None:
+                        if path.is_dir():
+                            shutil.rmtree(path)
+                        else:
+                            path.unlink(missing_ok=True)
+                    elif copy.is_dir():
+                        with atomic_directory(path) as tmp:
+                            shutil.copytree(copy, tmp, symlinks=True, dirs_exist_ok=True)
+                    else:
+                        with atomic_path(path) as tmp:
+                            shutil.copy2(copy, tmp)
+                except OSError:
+                    log.exception("could not restore %s", path)
+
+        yield restore
+
+
+def load_version(version: str, name: str = MODEL_NAME, *, allow_pickle: bool = False) -> Any:
+    """The scikit-learn Pipeline of a registered version, downloaded and checked against the
+    project's allow-list before it is deserialised (company_risk.model_safety)."""
+    with tempfile.TemporaryDirectory(prefix="company-risk-model-") as scratch:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{name}/{version}", dst_path=scratch
+        )
+        return load_estimator(Path(local), allow_pickle=allow_pickle)
 
 
 def export_champion(

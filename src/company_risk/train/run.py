@@ -6,7 +6,10 @@ the served model (logged with `name=`, a signature, an input example and
 `pyfunc_predict_fn="predict_proba"`, saved with skops). The best candidate on validation becomes
 the `challenger`; the gate in company_risk.train.registry decides about `champion`. The reports
 DVC tracks (`reports/metrics.json`, `reports/comparison.csv`, `reports/registry.json`,
-`reports/plots/`) and the exported champion (`models/champion/`) are written last, atomically.
+`reports/plots/`) and the exported champion (`models/champion/`) are written last, atomically,
+and only then does the alias `champion` move (a failure puts all of them back as they were).
+A store that cannot be written is refused before training; runs a killed train left RUNNING
+are marked KILLED by the next one.
 
 Reading and writing happen here; fitting, scoring and deciding are the pure functions of the
 sibling modules, so tests can run each step on a table built in memory.
@@ -26,7 +29,9 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
+from sqlalchemy.exc import SQLAlchemyError
 
 from company_risk.atomic import write_json, write_text
 from company_risk.config import Params, ProjectPaths
@@ -47,6 +52,16 @@ from company_risk.train.plots import evaluation_figures
 from company_risk.train.split import SplitError, TemporalSplit, stratified_subsample, temporal_split
 
 EXPERIMENT = "company-risk"
+# what `_write_reports` writes under reports/: put back with the export if publishing fails
+REPORT_FILES = (
+    "metrics.json",
+    "comparison.csv",
+    "comparison.json",
+    "registry.json",
+    "plots/roc.csv",
+    "plots/pr.csv",
+    "plots/calibration.csv",
+)
 log = logging.getLogger("company_risk.train")
 
 
@@ -401,6 +416,58 @@ def oracle_metrics(test: pd.DataFrame, truth: pd.DataFrame) -> tuple[dict[str, f
     )
 
 
+def close_leftover_runs(client: mlflow.MlflowClient, experiment_id: str) -> list[str]:
+    """Mark the experiment's runs still RUNNING as KILLED and return their ids.
+
+    A train that exits, even with an error, ends its runs; one that is killed (SIGKILL, a lost
+    machine) leaves them RUNNING forever. Trains of one project do not overlap (they write the
+    same registry and reports), so at the start of a train every RUNNING run is such a leftover.
+    """
+    leftovers, token = [], None
+    while True:
+        page = client.search_runs(
+            [experiment_id],
+            filter_string="attributes.status = 'RUNNING'",
+            max_results=1000,
+            page_token=token,
+        )
+        leftovers.extend(page)
+        token = page.token
+        if not token:
+            break
+    for run in leftovers:
+        client.set_tag(run.info.run_id, "closed_by", "a later train: the run was left RUNNING")
+        client.set_terminated(run.info.run_id, status="KILLED")
+    if leftovers:
+        log.warning(
+            "marked %d run(s) left RUNNING by an interrupted train as KILLED: %s",
+            len(leftovers),
+            ", ".join(f"{r.info.run_name or '?'} ({r.info.run_id})" for r in leftovers),
+        )
+    return [r.info.run_id for r in leftovers]
+
+
+def _open_tracking(
+    tracking_uri: str, paths: ProjectPaths
+) -> tuple[mlflow.MlflowClient, str, mlflow.ActiveRun]:
+    """The tracking client, the experiment and the started parent run; a store that cannot be
+    opened or written is a TrainError here, before anything is trained."""
+    try:
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        experiment_id = _experiment_id(client, paths)
+        close_leftover_runs(client, experiment_id)
+        active = mlflow.start_run(experiment_id=experiment_id, run_name="train")
+    except (MlflowException, SQLAlchemyError, OSError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise TrainError(
+            f"MLflow tracking store {tracking_uri}: cannot be opened for writing ({reason}); "
+            "set MLFLOW_TRACKING_URI to a writable store (default: sqlite:///<project>/mlflow.db)"
+        ) from exc
+    return client, experiment_id, active
+
+
 def _experiment_id(client: mlflow.MlflowClient, paths: ProjectPaths) -> str:
     """The `company-risk` experiment, created with its artifacts under `mlartifacts/`."""
     experiment = client.get_experiment_by_name(EXPERIMENT)
@@ -438,15 +505,12 @@ def run_training(
     truth = read_truth(truth_dir)
     requirements = pip_requirements()
 
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    experiment_id = _experiment_id(client, paths)
     described = split.describe(table["snapshot_date"])
+    client, experiment_id, active = _open_tracking(tracking_uri, paths)
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
-    with mlflow.start_run(experiment_id=experiment_id, run_name="train") as parent:
+    with active as parent:
         mlflow.set_tags(
             {
                 "git_commit": git_commit(paths.root),
@@ -526,7 +590,7 @@ def run_training(
             champion_before_test,
             has_champion=champion_before is not None,
         )
-        champion_after = registry.apply_gate(client, challenger, decision, champion_before)
+        champion_after = registry.record_gate(client, challenger, decision, champion_before)
 
         if champion_after.version == challenger.version:
             champion_model, champion_p, champion_threshold = (
@@ -552,13 +616,6 @@ def run_training(
             )
             mlflow.log_metrics(oracle)
         mlflow.log_metrics({f"champion_test_{k}": v for k, v in champion_metrics.items()})
-        mlflow.set_tags(
-            {
-                "decision": decision.decision,
-                "challenger_version": challenger.version,
-                "champion_version": champion_after.version,
-            }
-        )
 
         registry_report = {
             "candidate": {
@@ -579,26 +636,37 @@ def run_training(
         }
         champion_columns = champion_tags.get("features", "").split(",")
         example = test[champion_columns].head(5)
-        registry.export_champion(
-            champion_model,
-            paths.champion_model,
-            signature=infer_signature(example, champion_model.predict_proba(example)),
-            input_example=example,
-            pip_requirements=requirements,
-            meta={
-                "model_name": registry.MODEL_NAME,
-                "version": champion_after.version,
-                "run_id": champion_after.run_id,
-                "model": champion_tags.get("model"),
-                "feature_set": champion_tags.get("feature_set"),
-                "feature_columns": champion_columns,
-                "threshold": champion_threshold,
-                "train_from": champion_tags.get("train_from"),
-                "train_until": champion_tags.get("train_until"),
-            },
-        )
-        _write_reports(
-            paths.reports, comparison, report_metrics, registry_report, y_test, champion_p
+        signature = infer_signature(example, champion_model.predict_proba(example))
+        # the export and the reports first, the alias last; a failure puts all three back
+        published = [paths.champion_model, *(paths.reports / f for f in REPORT_FILES)]
+        with registry.publish_champion(client, champion_after, champion_before, published):
+            registry.export_champion(
+                champion_model,
+                paths.champion_model,
+                signature=signature,
+                input_example=example,
+                pip_requirements=requirements,
+                meta={
+                    "model_name": registry.MODEL_NAME,
+                    "version": champion_after.version,
+                    "run_id": champion_after.run_id,
+                    "model": champion_tags.get("model"),
+                    "feature_set": champion_tags.get("feature_set"),
+                    "feature_columns": champion_columns,
+                    "threshold": champion_threshold,
+                    "train_from": champion_tags.get("train_from"),
+                    "train_until": champion_tags.get("train_until"),
+                },
+            )
+            _write_reports(
+                paths.reports, comparison, report_metrics, registry_report, y_test, champion_p
+            )
+        mlflow.set_tags(
+            {
+                "decision": decision.decision,
+                "challenger_version": challenger.version,
+                "champion_version": champion_after.version,
+            }
         )
         timings["total"] = time.perf_counter() - started
         mlflow.log_metric("train_seconds", timings["total"])
