@@ -22,6 +22,7 @@ def _mlflow_uris_left_as_found():
         else:
             os.environ[name] = value
 
+
 # A world small enough to run end to end in well under a minute, yet with every split holding
 # both classes: quarterly snapshots, three models (two of the study's, one baseline), one
 # search candidate each, few bootstrap rounds.
