@@ -112,16 +112,17 @@ def test_wrong_delimiter(case):
     assert_fails(case, F.TAX_DEBTORS, "wrong delimiter")
 
 
-def test_non_numeric_amount(case):
-    # the list of 2020-01-01 has two debtors; break the second one's debt
-    def edit(text):
-        lines = text.splitlines()
-        fields = lines[2].split(";")
-        fields[3] = "45 21O,00"
-        lines[2] = ";".join(fields)
-        return "\n".join(lines) + "\n"
+def break_second_debt(text: str) -> str:
+    """The list of 2020-01-01 has two debtors: the second one's debt becomes no number."""
+    lines = text.splitlines()
+    fields = lines[2].split(";")
+    fields[3] = "45 21O,00"
+    lines[2] = ";".join(fields)
+    return "\n".join(lines) + "\n"
 
-    edit_debtors(case, edit)
+
+def test_non_numeric_amount(case):
+    edit_debtors(case, break_second_debt)
     assert_fails(
         case,
         f"drop {BAD}",
@@ -137,15 +138,7 @@ def test_record_faults_under_the_threshold_are_rejected_rows_and_the_drop_applie
     applied, the rows are kept in `rejected`, and the company whose basic row was rejected is
     still on the register with its last known attributes (not marked deleted)."""
     edit_basic(case, lambda t: t.replace("04.01.2016", "31.02.2016"))
-
-    def edit(text):
-        lines = text.splitlines()
-        fields = lines[2].split(";")
-        fields[3] = "45 21O,00"
-        lines[2] = ";".join(fields)
-        return "\n".join(lines) + "\n"
-
-    edit_debtors(case, edit)
+    edit_debtors(case, break_second_debt)
     lenient = IngestConfig(max_rejected_share=0.6)
     result = ingest_drops(case / "raw", case / "interim", lenient)
     assert [d.isoformat() for d in result.applied] == [BAD] and result.rejected_rows == 2
