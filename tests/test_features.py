@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from company_risk import formats as F
-from company_risk.config import FeaturesConfig, GraphConfig
+from company_risk.config import ConfigError, FeaturesConfig, GraphConfig
 from company_risk.features import FeatureError
 from company_risk.features.build import build_features, training_snapshot_dates
 from company_risk.features.catalogue import FEATURES, by_name, catalogue_markdown
@@ -326,8 +326,8 @@ def test_training_snapshots_start_at_the_first_drop_and_follow_snapshot_every():
     assert dates[0] == dt.date(2017, 2, 1) and dates[-1] == dt.date(2018, 3, 1)
     yearly = training_snapshot_dates(tables, FeaturesConfig(snapshot_every="yearly"))
     assert yearly == [dt.date(2018, 1, 1)]
-    with pytest.raises(FeatureError, match="snapshot_every.*weekly"):
-        training_snapshot_dates(tables, FeaturesConfig(snapshot_every="weekly"))
+    with pytest.raises(ConfigError, match="features.snapshot_every: 'weekly'"):
+        FeaturesConfig(snapshot_every="weekly")  # refused with the config, before any snapshot
 
 
 def test_too_short_a_history_has_no_training_snapshot():

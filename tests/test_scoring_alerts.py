@@ -6,13 +6,17 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from company_risk.config import ScoringConfig
+from company_risk.config import FeaturesConfig, ScoringConfig, params_from_dict
+from company_risk.features.descriptive import descriptive_features
 from company_risk.schemas import INTERIM_TABLES
 from company_risk.scoring.alerts import ALERT_COLUMNS, NEEDED, build_alerts
 from company_risk.scoring.facts import board_changes, company_facts, due_year
+from company_risk.scoring.reasons import fact_texts
 
 CFG = ScoringConfig()
+DEADLINE = FeaturesConfig().report_deadline_months  # the one annual-report deadline
 DAY1, DAY2 = dt.date(2025, 10, 2), dt.date(2025, 10, 3)
 T = pd.Timestamp
 
@@ -195,14 +199,14 @@ def history() -> dict[str, pd.DataFrame]:
 
 
 def test_due_year_turns_the_day_after_the_deadline():
-    assert due_year(dt.date(2025, 6, 30), CFG) == 2023
-    assert due_year(dt.date(2025, 7, 1), CFG) == 2024
+    assert due_year(dt.date(2025, 6, 30), DEADLINE) == 2023
+    assert due_year(dt.date(2025, 7, 1), DEADLINE) == 2024
 
 
 def test_facts_are_point_in_time():
     tables = history()
-    day1 = company_facts(tables, DAY1, CFG)
-    day2 = company_facts(tables, DAY2, CFG)
+    day1 = company_facts(tables, DAY1, DEADLINE)
+    day2 = company_facts(tables, DAY2, DEADLINE)
     assert day1.loc["10000001", "tax_debt"] == 0 and np.isnan(day1.loc["10000001", "tax_debt_days"])
     assert day2.loc["10000001", "tax_debt"] == 4210.0
     assert day2.loc["10000001", "tax_debt_days"] == (T("2025-10-03") - T("2025-06-30")).days
@@ -225,10 +229,10 @@ def _partition(facts: pd.DataFrame, probability: dict, klass: dict, ids: list[st
 def test_every_alert_kind_on_a_two_day_history():
     tables = history()
     ids = ["10000001", "10000002", "10000003", "10000004"]
-    before_facts = company_facts(tables, DAY1, CFG)
+    before_facts = company_facts(tables, DAY1, DEADLINE)
     # as if the overdue report were not overdue yesterday
     before_facts.loc["10000004", "overdue_report_year"] = np.nan
-    after_facts = company_facts(tables, DAY2, CFG)
+    after_facts = company_facts(tables, DAY2, DEADLINE)
     previous = _partition(
         before_facts,
         {"10000001": 0.03, "10000002": 0.20, "10000003": 0.3, "10000004": 0.01},
@@ -274,9 +278,64 @@ def test_every_alert_kind_on_a_two_day_history():
 
 def test_no_change_no_alert_and_small_moves_are_quiet():
     tables = history()
-    facts = company_facts(tables, DAY1, CFG)
+    facts = company_facts(tables, DAY1, DEADLINE)
     ids = ["10000004"]
     previous = _partition(facts, {"10000004": 0.010}, {"10000004": "I"}, ids)
     current = _partition(facts, {"10000004": 0.059}, {"10000004": "I"}, ids)
     alerts = build_alerts(previous, current, facts, board_changes(tables, DAY1, DAY1), DAY1, CFG)
     assert alerts.empty and list(alerts.columns) == list(ALERT_COLUMNS)
+
+
+@pytest.mark.parametrize("months", [3, 6, 9])
+def test_features_and_facts_share_the_one_report_deadline(months):
+    """`features.report_deadline_months` is the only deadline: on the day the model's feature
+    first counts the 2025 report as missing, the fact, the reason and the alert say it is
+    overdue, and not a day earlier."""
+    params = params_from_dict({"features": {"report_deadline_months": months}})
+    tables = history()
+    filed = tables["annual_reports"].iloc[[0]]  # 10000001 filed 2024: add 2019..2023 on time
+    earlier = [
+        filed.assign(
+            report_id=f"r{year}",
+            fiscal_year=year,
+            period_start=T(f"{year}-01-01"),
+            period_end=T(f"{year}-12-31"),
+            submitted_on=T(f"{year + 1}-03-01"),
+            published_on=T(f"{year + 1}-03-15"),
+        )
+        for year in range(2019, 2024)
+    ]
+    tables["annual_reports"] = pd.concat([tables["annual_reports"], *earlier], ignore_index=True)
+    deadline = (T("2025-12-31") + pd.DateOffset(months=months)).date()
+    day_after = deadline + dt.timedelta(days=1)
+    company = "10000001"
+
+    def missing_feature(day: dt.date) -> float:
+        got = descriptive_features(
+            tables["companies"],
+            tables["annual_reports"],
+            pd.Index([company], name="company_id"),
+            T(day),
+            params.features,
+        )
+        return got.loc[company, "desc__reports_missing"]
+
+    deadline_months = params.features.report_deadline_months
+    before = company_facts(tables, deadline, deadline_months)
+    after = company_facts(tables, day_after, deadline_months)
+    assert missing_feature(deadline) == 0 and np.isnan(before.loc[company, "overdue_report_year"])
+    assert missing_feature(day_after) == 1 and after.loc[company, "overdue_report_year"] == 2025
+    assert fact_texts(before).loc[company, "report_fact"] == ""
+    assert fact_texts(after).loc[company, "report_fact"] == "annual report 2025 not filed"
+    ids = [company]
+    alerts = build_alerts(
+        _partition(before, {company: 0.03}, {company: "II"}, ids),
+        _partition(after, {company: 0.03}, {company: "II"}, ids),
+        after,
+        board_changes(tables, deadline, day_after),
+        day_after,
+        CFG,
+    )
+    overdue = alerts.loc[alerts["kind"] == "report_overdue"]
+    assert overdue["company_id"].tolist() == [company]
+    assert overdue["detail"].tolist() == ["annual report 2025 not filed"]

@@ -35,23 +35,6 @@ def test_cut_offs_come_from_the_config():
     assert table["probability_from"].tolist() == [0.0, 0.1, 0.2, 0.3, 0.4]
 
 
-@pytest.mark.parametrize(
-    "bad",
-    [
-        {"risk_classes": (0.05, 0.02, 0.1, 0.25)},
-        {"risk_classes": (0.02, 0.05, 0.1)},
-        {"risk_classes": (0.0, 0.05, 0.1, 0.25)},
-        {"class_limit_factors": (1.0, 0.5)},
-        {"suppliers": 0},
-        {"contributions": "shapley"},
-    ],
-)
-def test_bad_class_config_is_refused(bad):
-    cfg = dataclasses.replace(CFG, **bad)
-    with pytest.raises(ScoringError, match="scoring\\."):
-        credit_terms(_rows([{}]), cfg)
-
-
 def test_missing_probability_is_refused():
     with pytest.raises(ScoringError, match="missing probability"):
         class_index(pd.Series([0.1, np.nan]), CFG)

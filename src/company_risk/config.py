@@ -2,7 +2,10 @@
 
 Configuration flows one way (params.yaml -> these objects -> pure functions), so a function's
 behaviour is fully determined by its arguments. Unknown keys are an error rather than silently
-ignored: a typo in `dvc exp run -S` must not train the wrong experiment.
+ignored: a typo in `dvc exp run -S` must not train the wrong experiment. So is a value the code
+cannot use (a misspelt choice, a share above 1, cut-offs out of order, dates the wrong way
+round): each dataclass checks its values when it is made, so every command stops on them before
+it does any work.
 
 The project root is resolved once, from the working directory (or the CLI's `--project-dir`),
 never from this file's location, so the same code works from a clone, an installed wheel or a
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -23,10 +28,91 @@ import yaml
 
 from company_risk import formats
 from company_risk.errors import CompanyRiskError
+from company_risk.schemas import FEATURE_SET_PREFIXES, METRIC_NAMES, RISK_CLASSES
 
 
 class ConfigError(CompanyRiskError, ValueError):
     """params.yaml is missing, malformed, or has a key or value the code does not understand."""
+
+
+# -------------------------------------------------------------------------------- value checks
+# Each dataclass checks its own values in `__post_init__`, so a Params object that exists is a
+# valid one: a bad value stops `load_params` (and the CLI, with exit code 2) before any work,
+# and `dataclasses.replace` re-checks. A rule names what a key accepts; the error reads
+# "<section>.<key>: <value> is not <expected>", prefixed with the file by `load_params`.
+@dataclass(frozen=True)
+class _Rule:
+    accepts: typing.Callable[[Any], bool]
+    expected: str  # completes "<value> is not ..."
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _at_least(low: float) -> _Rule:
+    return _Rule(lambda v: _number(v) and v >= low, f"at least {low:g}")
+
+
+def _above(low: float) -> _Rule:
+    return _Rule(lambda v: _number(v) and v > low, f"greater than {low:g}")
+
+
+def _within(low: float, high: float, brackets: str) -> _Rule:
+    """In the interval written by `brackets`: "()" open, "[]" closed, "[)" or "(]" half-open."""
+    left, right = brackets
+
+    def accepts(v: Any) -> bool:
+        return (
+            _number(v)
+            and (low < v if left == "(" else low <= v)
+            and (v < high if right == ")" else v <= high)
+        )
+
+    return _Rule(accepts, f"in {left}{low:g}, {high:g}{right}")
+
+
+def _one_of(choices: typing.Iterable[str]) -> _Rule:
+    names = tuple(choices)
+    return _Rule(lambda v: v in names, f"one of {', '.join(names)}")
+
+
+def _optional(rule: _Rule) -> _Rule:
+    return _Rule(lambda v: v is None or rule.accepts(v), f"null or {rule.expected}")
+
+
+def _each(rule: _Rule) -> _Rule:
+    return _Rule(
+        lambda v: isinstance(v, tuple | list) and all(rule.accepts(x) for x in v),
+        f"a list with every entry {rule.expected}",
+    )
+
+
+_COUNT = _at_least(1)
+_NON_NEGATIVE = _at_least(0)
+_SHARE = _within(0, 1, "[]")
+_PROBABILITY = _within(0, 1, "()")
+_FLAG = _Rule(lambda v: isinstance(v, bool), "true or false")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value)
+
+
+def _invalid(key: str, value: Any, expected: str) -> typing.NoReturn:
+    raise ConfigError(f"{key}: {_show(value)} is not {expected}")
+
+
+def _check(section: str, config: Any, **rules: _Rule) -> None:
+    """Check each named field of `config` against its rule."""
+    for key, rule in rules.items():
+        value = getattr(config, key)
+        if not rule.accepts(value):
+            _invalid(f"{section}.{key}", value, rule.expected)
 
 
 # --------------------------------------------------------------------------------------- synth
@@ -40,6 +126,11 @@ class SynthConfig:
     end: dt.date = dt.date(2025, 10, 1)
     daily_tail_days: int = 14
     rates: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check("synth", self, seed=_NON_NEGATIVE, n_companies=_COUNT, daily_tail_days=_NON_NEGATIVE)
+        if not self.start <= self.end:
+            _invalid("synth.end", self.end, f"on or after synth.start ({_show(self.start)})")
 
 
 @dataclass(frozen=True)
@@ -63,6 +154,19 @@ class IngestConfig:
     # world; with real data use a secret of your own, or anyone can test a guessed name.
     pseudonym_key_file: str | None = None
 
+    def __post_init__(self) -> None:
+        _check(
+            "ingest",
+            self,
+            max_rejected_share=_SHARE,
+            max_vanished_share=_SHARE,
+            max_ended_roles_share=_SHARE,
+            max_record_age_days=_NON_NEGATIVE,
+            pseudonym_key_file=_optional(
+                _Rule(lambda v: isinstance(v, str) and bool(v), "a file name")
+            ),
+        )
+
 
 # ------------------------------------------------------------------------------------ features
 @dataclass(frozen=True)
@@ -71,6 +175,11 @@ class GraphConfig:
     closeness: bool = True
     max_component_for_closeness: int = 2000
 
+    def __post_init__(self) -> None:
+        _check(
+            "features.graph", self, memory_years=_NON_NEGATIVE, max_component_for_closeness=_COUNT
+        )
+
 
 @dataclass(frozen=True)
 class FeaturesConfig:
@@ -78,8 +187,24 @@ class FeaturesConfig:
     snapshot_every: str = "quarterly"
     horizon_months: int = 12
     graph: GraphConfig = field(default_factory=GraphConfig)
-    report_deadline_months: int = 6  # annual report due this long after the fiscal year end
+    # an annual report is due this long after the fiscal year end: the features count missing
+    # reports by it, and scoring's facts, reasons and alerts call a report overdue by it
+    report_deadline_months: int = 6
     report_lookback_years: int = 3  # fiscal years checked for missing annual reports
+
+    SNAPSHOT_MONTHS: typing.ClassVar[typing.Mapping[str, int]] = types.MappingProxyType(
+        {"monthly": 1, "quarterly": 3, "yearly": 12}  # `snapshot_every` -> months between them
+    )
+
+    def __post_init__(self) -> None:
+        _check(
+            "features",
+            self,
+            snapshot_every=_one_of(self.SNAPSHOT_MONTHS),
+            horizon_months=_COUNT,
+            report_deadline_months=_COUNT,
+            report_lookback_years=_COUNT,
+        )
 
 
 # -------------------------------------------------------------------------------- split/models
@@ -88,6 +213,15 @@ class SplitConfig:
     train_until: dt.date = dt.date(2021, 12, 31)
     gap_months: int = 12
     validation_until: dt.date = dt.date(2023, 6, 30)
+
+    def __post_init__(self) -> None:
+        _check("split", self, gap_months=_NON_NEGATIVE)
+        if not self.train_until < self.validation_until:
+            _invalid(
+                "split.validation_until",
+                self.validation_until,
+                f"after split.train_until ({_show(self.train_until)})",
+            )
 
 
 @dataclass(frozen=True)
@@ -119,6 +253,34 @@ class ModelsConfig:
         "xgboost",
         "logistic_regression",
     )
+    CALIBRATIONS: typing.ClassVar[tuple[str, ...]] = ("sigmoid", "isotonic")
+    SVM_STRATEGIES: typing.ClassVar[tuple[str, ...]] = ("auto", "exact", "nystroem")
+
+    def __post_init__(self) -> None:
+        sets = tuple(FEATURE_SET_PREFIXES)
+        _check(
+            "models",
+            self,
+            seed=_NON_NEGATIVE,
+            feature_sets=_Rule(
+                lambda v: bool(v) and len(set(v)) == len(v) and set(v) <= set(sets),
+                f"a non-empty list of distinct feature sets among {', '.join(sets)}",
+            ),
+            search_iterations=_COUNT,
+            search_max_rows=_COUNT,
+            max_train_rows=_optional(_COUNT),
+            n_jobs=_Rule(
+                lambda v: _number(v) and (v >= 1 or v == -1), "at least 1 (or -1: all cores)"
+            ),
+            calibration=_one_of(self.CALIBRATIONS),
+        )
+        for name in self.MODEL_NAMES:
+            settings = getattr(self, name)
+            if not _FLAG.accepts(settings.get("enabled", True)):
+                _invalid(f"models.{name}.enabled", settings["enabled"], _FLAG.expected)
+        strategy = _one_of(self.SVM_STRATEGIES)
+        if not strategy.accepts(self.svm.get("strategy", "auto")):
+            _invalid("models.svm.strategy", self.svm["strategy"], strategy.expected)
 
     def enabled_models(self) -> dict[str, dict[str, Any]]:
         """Model name -> its settings (without `enabled`), in the fixed comparison order."""
@@ -134,6 +296,9 @@ class ModelsConfig:
 class SelectionConfig:
     metric: str = "roc_auc"
     min_improvement: float = 0.002
+
+    def __post_init__(self) -> None:
+        _check("selection", self, metric=_one_of(METRIC_NAMES), min_improvement=_NON_NEGATIVE)
 
 
 # ----------------------------------------------------------------------------------- scoring
@@ -180,7 +345,6 @@ class ScoringConfig:
         ("credit sale not advised", "extra guarantee"),
         ("credit sale not advised", "collection unlikely"),
     )
-    report_deadline_months: int = 6  # annual report due this long after the financial year end
     psi_top_features: int = 5  # drift is watched on this many of the day's strongest drivers
     psi_reference_rows: int = 20000  # training rows sampled as the drift reference
     # `daily` in real mode, per downloaded file: a read may stall this long (a socket timeout);
@@ -193,16 +357,43 @@ class ScoringConfig:
     # cheaper for boosted trees) or "exact" (TreeSHAP; minutes per 100,000 companies)
     contributions: str = "approximate"
 
+    SOURCES: typing.ClassVar[tuple[str, ...]] = ("synthetic", "real")
+    CONTRIBUTIONS: typing.ClassVar[tuple[str, ...]] = ("approximate", "exact")
+
     def __post_init__(self) -> None:
-        for key in ("download_timeout_s", "download_deadline_s", "download_max_mb"):
-            value = getattr(self, key)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not 0 < value < float("inf")
-            ):
-                raise ConfigError(
-                    f"scoring.{key}: expected a positive, finite number, got {value!r}"
+        _check(
+            "scoring",
+            self,
+            risk_classes=_each(_PROBABILITY),
+            suppliers=_COUNT,
+            class_limit_factors=_each(_NON_NEGATIVE),
+            payment_term_days=_each(_NON_NEGATIVE),
+            alert_jump=_PROBABILITY,
+            psi_warn=_above(0),
+            top_reasons=_COUNT,
+            source=_one_of(self.SOURCES),
+            psi_top_features=_COUNT,
+            psi_reference_rows=_COUNT,
+            download_timeout_s=_above(0),
+            download_deadline_s=_above(0),
+            download_max_mb=_above(0),
+            contributions=_one_of(self.CONTRIBUTIONS),
+        )
+        cuts = self.risk_classes
+        if len(cuts) != len(RISK_CLASSES) - 1:
+            _invalid(
+                "scoring.risk_classes",
+                cuts,
+                f"{len(RISK_CLASSES) - 1} cut-offs (classes {RISK_CLASSES[0]}–{RISK_CLASSES[-1]})",
+            )
+        if any(a >= b for a, b in itertools.pairwise(cuts)):
+            _invalid("scoring.risk_classes", cuts, "strictly increasing")
+        for key in ("class_limit_factors", "payment_term_days", "class_names", "class_policies"):
+            if len(getattr(self, key)) != len(cuts) + 1:
+                _invalid(
+                    f"scoring.{key}",
+                    getattr(self, key),
+                    f"{len(cuts) + 1} entries, one per risk class (len(scoring.risk_classes) + 1)",
                 )
         seen: dict[str, str] = {}
         for key, downloads, daily in (
@@ -261,6 +452,18 @@ class ReportConfig:
     min_slice_defaults: int = 10  # fewer defaults in a slice: its ROC-AUC is not reported
     weak_slice_margin: float = 0.05  # slice ROC-AUC this far below the overall one is flagged
     top_features: int = 20
+
+    def __post_init__(self) -> None:
+        _check(
+            "report",
+            self,
+            bootstrap_rounds=_COUNT,
+            confidence=_PROBABILITY,
+            seed=_NON_NEGATIVE,
+            min_slice_defaults=_COUNT,
+            weak_slice_margin=_SHARE,
+            top_features=_COUNT,
+        )
 
 
 @dataclass(frozen=True)
@@ -368,7 +571,10 @@ def params_to_dict(params: Params) -> dict[str, Any]:
     return convert(params)
 
 
-def _build(cls: type, raw: Any, where: str) -> Any:
+def _build(cls: type, raw: Any, where: str, source: str | None = None) -> Any:
+    """`cls` from the mapping `raw` found at `where`; `source` (the file) prefixes the errors
+    of the value checks, which name their key themselves."""
+    source = source or where
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping, got {raw!r}")
     hints = typing.get_type_hints(cls)
@@ -376,14 +582,19 @@ def _build(cls: type, raw: Any, where: str) -> Any:
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
-    kwargs = {name: _coerce(hints[name], value, f"{where}.{name}") for name, value in raw.items()}
-    return cls(**kwargs)
+    kwargs = {
+        name: _coerce(hints[name], value, f"{where}.{name}", source) for name, value in raw.items()
+    }
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:  # a value check in cls.__post_init__
+        raise ConfigError(f"{source}: {exc}") from None
 
 
-def _coerce(hint: Any, value: Any, where: str) -> Any:
+def _coerce(hint: Any, value: Any, where: str, source: str) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value or {}, where)
+        return _build(hint, value or {}, where, source)
     if hint is dt.date:
         if isinstance(value, dt.date):
             return value
@@ -395,7 +606,7 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
         (item_hint, *_rest) = typing.get_args(hint)
-        return tuple(_coerce(item_hint, v, where) for v in value)
+        return tuple(_coerce(item_hint, v, where, source) for v in value)
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")

@@ -176,6 +176,26 @@ CATEGORICAL_FEATURES = ("desc__legal_form", "desc__sector", "desc__county")
 LABEL = "label"
 
 
+# The metrics every training run computes (train.metrics) and logs as `val_<m>` and `test_<m>`;
+# the report reads them back and `selection.metric` names one of them.
+METRIC_NAMES = (
+    "roc_auc",
+    "pr_auc",
+    "gini",
+    "ks",
+    "brier",
+    "log_loss",
+    "accuracy",
+    "balanced_accuracy",
+    "precision_top5",
+    "recall_top5",
+)
+
+# The daily scores' `risk_class`, from the lowest risk to the highest; `scoring.risk_classes`
+# holds the probability cut-offs between them (one fewer).
+RISK_CLASSES = ("I", "II", "III", "IV", "V")
+
+
 def feature_columns(columns, feature_set: str = "all") -> list[str]:
     """The feature columns of a table that belong to one feature set, in table order."""
     prefixes = FEATURE_SET_PREFIXES[feature_set]

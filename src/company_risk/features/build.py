@@ -25,7 +25,7 @@ from company_risk.features.tables import check_tables
 from company_risk.features.tax import debtors_at, tax_features
 from company_risk.schemas import FEATURE_KEYS, LABEL
 
-SNAPSHOT_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+SNAPSHOT_MONTHS = FeaturesConfig.SNAPSHOT_MONTHS  # `snapshot_every` -> months between snapshots
 
 
 def drop_dates(tables: Mapping[str, pd.DataFrame]) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Risk classes I–V: cut-offs on the 12-month default probability.
 
 The cut-offs, names and credit-policy keywords live in `params.yaml` (`scoring`), so a credit
-department can move a boundary without a code change; this module only checks they make sense.
+department can move a boundary without a code change; `config.ScoringConfig` checks, when it is
+loaded, that they describe the classes `ROMAN` in order.
 """
 
 from __future__ import annotations
@@ -10,33 +11,10 @@ import numpy as np
 import pandas as pd
 
 from company_risk.config import ScoringConfig
+from company_risk.schemas import RISK_CLASSES
 from company_risk.scoring import ScoringError
 
-ROMAN = ("I", "II", "III", "IV", "V")
-
-
-def check_config(cfg: ScoringConfig) -> None:
-    """Refuse cut-offs and per-class lists that do not describe five ordered classes."""
-    cuts = np.asarray(cfg.risk_classes, dtype=float)
-    if (
-        len(cuts) != len(ROMAN) - 1
-        or not np.all(np.diff(cuts) > 0)
-        or cuts[0] <= 0
-        or cuts[-1] >= 1
-    ):
-        raise ScoringError(
-            f"scoring.risk_classes: expected {len(ROMAN) - 1} increasing cut-offs in (0, 1), "
-            f"got {list(cfg.risk_classes)}"
-        )
-    for name in ("class_names", "class_policies", "class_limit_factors", "payment_term_days"):
-        if len(getattr(cfg, name)) != len(ROMAN):
-            raise ScoringError(f"scoring.{name}: expected one entry per class I–V (5)")
-    if cfg.suppliers < 1:
-        raise ScoringError(f"scoring.suppliers: expected at least 1, got {cfg.suppliers}")
-    if cfg.contributions not in ("approximate", "exact"):
-        raise ScoringError(
-            f"scoring.contributions: expected approximate or exact, got {cfg.contributions!r}"
-        )
+ROMAN = RISK_CLASSES
 
 
 def class_index(probability: pd.Series | np.ndarray, cfg: ScoringConfig) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from company_risk.config import ScoringConfig
-from company_risk.scoring.classes import ROMAN, check_config
+from company_risk.scoring.classes import ROMAN
 
 CREDIT = "credit"
 NO_CREDIT = "no credit sale"
@@ -27,7 +27,6 @@ def credit_terms(frame: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
     """From columns risk_class, tax_debt, overdue_report_year, last_report_year, revenue and
     equity: recommendation, credit_limit (EUR, whole euros; NaN = none), payment_term_days
     (nullable Int64) and credit_note (why, in words), on the frame's index."""
-    check_config(cfg)
     klass = pd.Index(ROMAN).get_indexer(frame["risk_class"])
     if (klass < 0).any():
         raise ValueError(f"unknown risk class(es): {sorted(set(frame['risk_class'][klass < 0]))}")

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from company_risk.ingest import IngestResult
     from company_risk.ingest.errors import Source
 
-SOURCES = ("synthetic", "real")
+SOURCES = ScoringConfig.SOURCES  # what `daily` does (`scoring.source`, `--source`)
 DROP_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
 MB = 1 << 20  # `scoring.download_max_mb` counts these
 BLOCK = 1 << 20  # bytes read from the server at a time (at most)

@@ -12,7 +12,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from company_risk.config import ScoringConfig
 from company_risk.formats import BOARD_ROLES
 
 FACT_COLUMNS = {
@@ -28,17 +27,20 @@ FACT_COLUMNS = {
 }
 
 
-def due_year(date: dt.date, cfg: ScoringConfig) -> int:
+def due_year(date: dt.date, deadline_months: int) -> int:
     """The latest financial year whose annual report was due before `date` (deadline:
-    `report_deadline_months` after a calendar year end; a report is overdue the day after)."""
-    shifted = pd.Timestamp(date) - pd.DateOffset(months=cfg.report_deadline_months)
+    `deadline_months` after a calendar year end; a report is overdue the day after)."""
+    shifted = pd.Timestamp(date) - pd.DateOffset(months=deadline_months)
     return shifted.year - 1
 
 
 def company_facts(
-    tables: dict[str, pd.DataFrame], date: dt.date, cfg: ScoringConfig
+    tables: dict[str, pd.DataFrame], date: dt.date, report_deadline_months: int
 ) -> pd.DataFrame:
-    """One row per company known by `date` (index company_id), columns `FACT_COLUMNS`."""
+    """One row per company known by `date` (index company_id), columns `FACT_COLUMNS`.
+
+    `report_deadline_months` is `features.report_deadline_months`: the deadline the model's
+    features count missing reports by, so a fact and a feature never disagree on overdue."""
     t = pd.Timestamp(date)
     companies = tables["companies"]
     known = companies.loc[companies["valid_from"] <= t]
@@ -70,7 +72,7 @@ def company_facts(
     out["revenue"] = last["revenue"].astype("float64")
     out["equity"] = last["equity"].astype("float64")
 
-    due = due_year(date, cfg)
+    due = due_year(date, report_deadline_months)
     first_year = first_registered.reindex(out.index).dt.year.to_numpy(dtype="float64")
     first_missing = np.fmax(out["last_report_year"].to_numpy() + 1, first_year)
     overdue = np.where(first_missing <= due, due - first_missing + 1, 0).astype("int64")

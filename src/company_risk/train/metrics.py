@@ -24,19 +24,8 @@ from sklearn.metrics import (
 )
 
 from company_risk.errors import CompanyRiskError
+from company_risk.schemas import METRIC_NAMES as METRIC_NAMES  # the one list, re-exported
 
-METRIC_NAMES = (
-    "roc_auc",
-    "pr_auc",
-    "gini",
-    "ks",
-    "brier",
-    "log_loss",
-    "accuracy",
-    "balanced_accuracy",
-    "precision_top5",
-    "recall_top5",
-)
 LOWER_IS_BETTER = frozenset({"brier", "log_loss"})
 TOP_SHARE = 0.05
 
