@@ -57,7 +57,9 @@ def tiny_project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny_project")
     (root / "params.yaml").write_text(TINY_PARAMS, encoding="utf-8")
     env = {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
-    steps = [["synth"], ["ingest"], ["features"], ["train"]]
+    # as dvc.yaml's synth stage: the world statistics go to reports/world.json when asked
+    steps = [["synth", "--report", str(root / "reports" / "world.json")]]
+    steps += [["ingest"], ["features"], ["train"]]
     steps += [["score", "--date", day] for day in TINY_SCORE_DATES]
     steps.append(["report", "--generated-on", TINY_REPORT_DATE])
     runner = CliRunner()

@@ -208,3 +208,25 @@ def test_a_multithreaded_forest_scores_the_same_bytes_on_every_run(data, tmp_pat
         write_scores_file(scores, tmp_path / f"scores{run}.parquet")
         written.add((tmp_path / f"scores{run}.parquet").read_bytes())
     assert len(written) == 1
+
+
+def test_reasons_leave_out_dimensionless_units_of_the_catalogue():
+    """The catalogue's own phrases: a score and a log ratio read without their unit, while a
+    unit worth printing stays (features.registry.DIMENSIONLESS is the one list of the silent)."""
+    from company_risk.features.registry import DIMENSIONLESS
+    from company_risk.scoring.run import catalogue_phrases
+
+    names = ["graph__pagerank", "tax__turnover_trend", "desc__age_years"]
+    phrases = catalogue_phrases(names)
+    assert [phrases[n].unit for n in names] == ["score", "log ratio", "years"]
+    assert {"score", "log ratio"} <= DIMENSIONLESS
+    idx = pd.Index(["1"], name="company_id")
+    contributions = pd.DataFrame({n: [0.3 - 0.1 * i] for i, n in enumerate(names)}, index=idx)
+    values = pd.DataFrame(
+        {"graph__pagerank": [1.35], "tax__turnover_trend": [-0.42], "desc__age_years": [7.0]},
+        index=idx,
+    )
+    out = top_reasons(contributions, values, phrases, fact_texts(_facts(["1"])), k=3)
+    assert out.loc["1", "reason_1"] == "network PageRank: 1.35 (raises risk)"
+    assert out.loc["1", "reason_2"] == "turnover trend: -0.42 (raises risk)"
+    assert out.loc["1", "reason_3"] == "company age: 7 years (raises risk)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -287,6 +288,28 @@ def test_run_is_logged_to_mlflow_with_classes_quantiles_and_drift(project, tmp_p
     assert sum(metrics[f"n_class_{k}"] for k in ("I", "II", "III", "IV", "V")) == len(result.scores)
     assert "probability_p50" in metrics and "psi_probability" in metrics
     assert runs[0].data.params["model_version"] == "3"
+
+
+def test_a_mlflow_logged_run_keeps_its_artifacts_under_mlartifacts(project, tmp_path, monkeypatch):
+    """As training's: under the project's mlartifacts/, not ./mlruns of the working directory."""
+    import dataclasses
+
+    from company_risk.config import ProjectPaths
+    from company_risk.scoring.run import EXPERIMENT
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    job = dataclasses.replace(_job(project, tmp_path / "scores"), tracking_uri=uri)
+    score_day(job, dt.date(2021, 3, 2))
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    artifacts = ProjectPaths(project).mlartifacts.resolve()
+    assert experiment.artifact_location == artifacts.as_uri()
+    (run,) = client.search_runs([experiment.experiment_id])
+    run_artifacts = Path(run.info.artifact_uri.removeprefix("file://"))
+    assert run_artifacts.is_relative_to(artifacts)
+    assert (run_artifacts / "manifest.json").is_file()
+    assert not (tmp_path / "mlruns").exists() and not (project / "mlruns").exists()
 
 
 def test_drift_compares_with_training_rows_at_the_same_point_of_the_year():

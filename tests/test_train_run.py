@@ -287,7 +287,7 @@ def test_cli_train_reports_errors_without_a_traceback(tmp_path):
     params_file.write_text(yaml.safe_dump({"models": {"feature_sets": ["graph", "finance"]}}))
     result = CliRunner().invoke(app, ["--project-dir", str(paths.root), "train"])
     assert result.exit_code == 2
-    assert "unknown feature set" in result.output
+    assert "models.feature_sets: ['graph', 'finance']" in result.output
 
 
 # ----------------------------------------------------------------------- publishing the champion

@@ -95,15 +95,19 @@ def command(fn=None, *, writes: bool | None = None):
     def register(fn):
         name = fn.__name__.replace("_", "-")
 
+        def checked(*args, **kwargs):
+            _ = ctx().params  # params.yaml is read and checked before the command does any work
+            return fn(*args, **kwargs)
+
         @functools.wraps(fn)
         def run(*args, **kwargs):
             try:
                 if not writes:
-                    return fn(*args, **kwargs)
+                    return checked(*args, **kwargs)
                 argv = shlex.join(sys.argv)
                 c = ctx()
                 with project_lock(c.paths.root, f"company-risk {name}", argv, c.lock_wait_s):
-                    return fn(*args, **kwargs)
+                    return checked(*args, **kwargs)
             except CompanyRiskError as exc:
                 raise _fail(str(exc)) from exc
 
@@ -137,9 +141,18 @@ def synth(
     seed: Annotated[int | None, typer.Option()] = None,
     start: Annotated[str | None, typer.Option(help="First monthly drop, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option(help="Last monthly drop, YYYY-MM-DD.")] = None,
-    report: Annotated[Path | None, typer.Option(help="World statistics JSON.")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the world statistics here as JSON (the pipeline's synth stage "
+            "passes reports/world.json). Default: printed only."
+        ),
+    ] = None,
 ) -> None:
-    """Simulate the embedded synthetic register and write it as dated drops of the real files."""
+    """Simulate the embedded synthetic register and write it as dated drops of the real files.
+
+    Writes to --out and --truth only, and the world statistics to --report when it is given, so
+    a world simulated elsewhere leaves the pipeline's reports/ as they were."""
     import dataclasses
 
     from company_risk.atomic import write_json
@@ -158,7 +171,6 @@ def synth(
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     out = out or c.paths.raw
     truth = truth or c.paths.truth
-    report = report or c.paths.reports / "world.json"
     with stagelog.stage("synth") as log:
         log.info(
             "simulating %d companies, %s .. %s, seed %d",
@@ -173,8 +185,9 @@ def synth(
         write_truth(world, truth)
         log.info("wrote truth to %s", stagelog.describe(truth))
         stats = world_stats(world)
-        write_json(stats, report)
-        log.info("wrote %s", report)
+        if report is not None:
+            write_json(stats, report)
+            log.info("wrote %s", report)
     for key, value in stats.items():
         typer.echo(f"{key}: {value}")
 

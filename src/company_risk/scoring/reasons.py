@@ -19,18 +19,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from company_risk.features.registry import DIMENSIONLESS
+
 
 @dataclass(frozen=True)
 class Phrase:
     """How one feature reads in a reason: "`text`: value unit" — the feature registry's phrase
-    and unit. Units that are not worth printing (category, ratio) are left out; a flag reads
-    yes or no; EUR is printed as €."""
+    and unit. Dimensionless units (`features.registry.DIMENSIONLESS`: ratio, score, category…)
+    are left out; a flag reads yes or no; EUR is printed as €."""
 
     text: str
     unit: str = ""
 
 
-_SILENT_UNITS = {"category", "ratio", "share", "flag", ""}
 _UNIT_SIGN = {"EUR": "€"}
 
 
@@ -133,5 +134,6 @@ def _word(values: np.ndarray, phrase: Phrase) -> np.ndarray:
         words = ["not known" if pd.isna(v) else ("yes" if float(v) else "no") for v in uniques]
     else:
         words = [format_value(v) for v in uniques]
-    unit = "" if phrase.unit in _SILENT_UNITS else " " + _UNIT_SIGN.get(phrase.unit, phrase.unit)
+    silent = not phrase.unit or phrase.unit in DIMENSIONLESS
+    unit = "" if silent else " " + _UNIT_SIGN.get(phrase.unit, phrase.unit)
     return np.array([f"{phrase.text}: {w}{unit}" for w in words], dtype=object)[codes]

@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from company_risk.config import Params, ScoringConfig
+from company_risk import tracking
+from company_risk.config import Params, ProjectPaths, ScoringConfig
 from company_risk.provenance import git_commit, params_hash
 from company_risk.scoring import ScoringError
 from company_risk.scoring.alerts import NEEDED, build_alerts
-from company_risk.scoring.classes import ROMAN, assign_classes, check_config
+from company_risk.scoring.classes import ROMAN, assign_classes
 from company_risk.scoring.credit import credit_terms
 from company_risk.scoring.drift import drift_table, season_reference
 from company_risk.scoring.facts import board_changes, company_facts
@@ -51,6 +52,7 @@ class ScoreJob:
     model: LoadedModel
     params: Params
     phrases: Mapping[str, Phrase]
+    project: ProjectPaths  # the project whose mlartifacts/ keeps a logged run's artifacts
     git_commit: str = "unknown"
     watchlist: frozenset[str] | None = None
     engine: str = "pandas"
@@ -83,7 +85,6 @@ def score_population(
     """
     from company_risk.train.explain import feature_contributions
 
-    check_config(cfg)
     check_signature(model, features)
     unworded = [c for c in model.input_columns if c not in phrases]
     if unworded:
@@ -204,7 +205,7 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
     if features.empty:
         raise ScoringError(f"no active company on {date}: the population is empty")
     with clock("facts"):
-        facts = company_facts(tables, date, cfg)
+        facts = company_facts(tables, date, job.params.features.report_deadline_months)
 
     probability = None
     if job.engine == "spark":
@@ -275,7 +276,7 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
                     "drift: PSI of %s is %.3f (> %.2f)", row["column"], row["psi"], cfg.psi_warn
                 )
     if job.tracking_uri:
-        log_scoring_run(job.tracking_uri, manifest)
+        log_scoring_run(job.tracking_uri, manifest, job.project)
     return DayResult(date, path, scores, alerts, manifest)
 
 
@@ -375,22 +376,22 @@ def _drift(
 
 
 # --------------------------------------------------------------------------------- MLflow
-def log_scoring_run(tracking_uri: str, manifest: dict) -> str:
-    """Log the day to experiment `company-risk-scoring`: counts per class, probability
-    quantiles, drift; the manifest as an artifact. Returns the run id."""
+def log_scoring_run(tracking_uri: str, manifest: dict, project: ProjectPaths) -> str:
+    """Log the day to experiment `company-risk-scoring` (artifacts under the project's
+    mlartifacts/, as training's): counts per class, probability quantiles, drift; the manifest
+    as an artifact. Returns the run id."""
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)
-    experiment = mlflow.set_experiment(EXPERIMENT)
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    experiment_id = tracking.experiment_id(client, EXPERIMENT, project)
     metrics = {f"n_class_{k}": v for k, v in manifest["rows_per_class"].items()}
     metrics |= {"n_companies": manifest["rows"], "n_alerts": manifest["alerts"]}
     metrics |= {f"probability_{k}": v for k, v in manifest["probability_quantiles"].items()}
     for row in (manifest["drift"] or {}).get("columns", []):
         metrics[f"psi_{row['column']}"] = row["psi"]
     metrics |= {f"seconds_{k}": v for k, v in manifest["timings_s"].items()}
-    with mlflow.start_run(
-        experiment_id=experiment.experiment_id, run_name=f"score {manifest['date']}"
-    ) as run:
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"score {manifest['date']}") as run:
         mlflow.set_tags(
             {
                 "date": manifest["date"],
@@ -435,7 +436,6 @@ def prepare_job(
 
     if engine not in ENGINES:
         raise ScoringError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    check_config(params.scoring)
     ref = resolve_model(model_uri, tracking_uri)
     model = load_model(ref, tracking_uri, allow_pickle=allow_pickle)
     log.info(
@@ -449,6 +449,7 @@ def prepare_job(
         model=model,
         params=params,
         phrases=catalogue_phrases(model.input_columns),
+        project=ProjectPaths(Path(root)),
         git_commit=git_commit(root),
         watchlist=watchlist,
         engine=engine,

@@ -33,6 +33,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from sqlalchemy.exc import SQLAlchemyError
 
+from company_risk import tracking
 from company_risk.atomic import write_json, write_text
 from company_risk.config import Params, ProjectPaths
 from company_risk.errors import CompanyRiskError
@@ -456,7 +457,7 @@ def _open_tracking(
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
         client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-        experiment_id = _experiment_id(client, paths)
+        experiment_id = tracking.experiment_id(client, EXPERIMENT, paths)
         close_leftover_runs(client, experiment_id)
         active = mlflow.start_run(experiment_id=experiment_id, run_name="train")
     except (MlflowException, SQLAlchemyError, OSError) as exc:
@@ -466,17 +467,6 @@ def _open_tracking(
             "set MLFLOW_TRACKING_URI to a writable store (default: sqlite:///<project>/mlflow.db)"
         ) from exc
     return client, experiment_id, active
-
-
-def _experiment_id(client: mlflow.MlflowClient, paths: ProjectPaths) -> str:
-    """The `company-risk` experiment, created with its artifacts under `mlartifacts/`."""
-    experiment = client.get_experiment_by_name(EXPERIMENT)
-    if experiment is not None:
-        return experiment.experiment_id
-    paths.mlartifacts.mkdir(parents=True, exist_ok=True)
-    return client.create_experiment(
-        EXPERIMENT, artifact_location=paths.mlartifacts.resolve().as_uri()
-    )
 
 
 # -------------------------------------------------------------------------------------- run
