@@ -229,3 +229,16 @@ def test_cli_ingest(raw, tmp_path):
         ],
     )
     assert missing.exit_code != 0 and "raw drop folder not found" in missing.output
+
+
+def test_cumulative_report_files_are_read_only_for_years_with_new_reports(tables):
+    """A republication repeats every earlier report: an elements file whose fiscal year brings
+    no new report is listed as superseded, not read again, and nothing is lost by it (the
+    reports and their figures above match the world)."""
+    files = tables["ingest_files"]
+    elements = files[files["family"] == "reports_elements"]
+    superseded = elements[elements["status"] == "superseded"]
+    assert len(superseded) > 0 and (elements["status"] == "read").any()
+    assert set(superseded["note"]) == {"every report of its year is in the history"}
+    general = files[files["family"] == "reports_general"]
+    assert set(general["status"]) == {"read"}

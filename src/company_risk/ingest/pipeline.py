@@ -116,7 +116,8 @@ def ingest_drops(
             todo.append((date, folder))
 
     for number, (date, folder) in enumerate(todo, start=1):
-        snapshot = read_drop(folder, date, cfg, key or BUILT_IN_PSEUDONYM_KEY)
+        known_reports = tables["annual_reports"]["report_id"]
+        snapshot = read_drop(folder, date, cfg, key or BUILT_IN_PSEUDONYM_KEY, known_reports)
         check_mass_change(history.mass_change(tables, snapshot), date, cfg, accept_mass_change)
         tables = history.apply_snapshot(tables, snapshot)
         result.applied.append(date)

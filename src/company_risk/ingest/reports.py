@@ -247,6 +247,7 @@ def _choose(long: pd.DataFrame, n_reports: int, counts: dict[str, int]) -> np.nd
 def read_reports(
     general: tuple[Path, Source, Rejects],
     elements: list[tuple[Path, Source, Rejects]],
+    general_read: tuple[pd.DataFrame, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The general file and the elements files of any fiscal years -> (one row per report:
     the interim `annual_reports` columns but `published_on`, elements wide, NaN where not
@@ -258,6 +259,7 @@ def read_reports(
     (of those, the ones whose value differs from the winner's), `consolidated_fallbacks` (figures
     taken from a `…Consolidated` element), `elements_via_filled_id`, `elements_without_report`
     (rejected), `elements_of_rejected_reports` (left out with their rejected report).
+    `general_read` is `read_general(*general)` when the caller has read it already.
     """
     counts = dict.fromkeys(
         (
@@ -274,7 +276,7 @@ def read_reports(
         ),
         0,
     )
-    reports, valid = read_general(*general)
+    reports, valid = general_read if general_read is not None else read_general(*general)
     own_ids = _nullable(reports["report_id"])
     filled_ids = _nullable(reports["filled_report_id"])
     parts = [

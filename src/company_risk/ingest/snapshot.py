@@ -125,8 +125,16 @@ def _rejected_note(rejects: Rejects) -> str:
     return f"{rejects.rows} row(s) rejected" if rejects.records else ""
 
 
-def read_drop(folder: Path, date: dt.date, cfg: IngestConfig, pseudonym_key: bytes) -> Snapshot:
-    """Read and validate every file of one drop dated `date`."""
+def read_drop(
+    folder: Path,
+    date: dt.date,
+    cfg: IngestConfig,
+    pseudonym_key: bytes,
+    known_reports: pd.Series | None = None,
+) -> Snapshot:
+    """Read and validate every file of one drop dated `date`. `known_reports` are the report
+    ids already in the history: the annual-report files are cumulative, so an elements file
+    whose fiscal year brings no new report is not read again."""
     drop = date.isoformat()
     day = pd.Timestamp(date)
     reading = _Reading(drop, classify(folder, drop), cfg)
@@ -144,7 +152,7 @@ def read_drop(folder: Path, date: dt.date, cfg: IngestConfig, pseudonym_key: byt
         else reading.read(shareholders_file, rik.read_shareholders, day, pseudonym_key)
     )
     rulings = None if rulings_file is None else reading.read(rulings_file, rik.read_rulings)
-    annual, report_stats = _reports(reading)
+    annual, report_stats = _reports(reading, known_reports)
     payments = _payments(reading)
 
     listed = pd.Index(basic["company_id"]).union(held)
@@ -214,7 +222,7 @@ def _newest(files: list[DropFile], reading: _Reading, key) -> list[DropFile]:
     return sorted(chosen.values(), key=lambda f: f.logical)
 
 
-def _reports(reading: _Reading) -> tuple[pd.DataFrame, dict[str, int]]:
+def _reports(reading: _Reading, known: pd.Series | None) -> tuple[pd.DataFrame, dict[str, int]]:
     general = _newest(reading.by_family.get("reports_general", []), reading, lambda f: "general")
     elements = _newest(
         reading.by_family.get("reports_elements", []), reading, lambda f: f.groups["year"]
@@ -227,14 +235,24 @@ def _reports(reading: _Reading) -> tuple[pd.DataFrame, dict[str, int]]:
                 "dates are there)"
             )
         return pd.DataFrame(), {}
-    sources = []
-    for f in [*general, *elements]:
-        rejects = Rejects(f.source(reading.drop))
-        reading.rejects.append(rejects)
-        sources.append((f, rejects))
+    general_rejects = Rejects(general[0].source(reading.drop))
+    read = reports.read_general(general[0].path, general_rejects.source, general_rejects)
+    new = read[1] & ~parse.member(read[0]["report_id"], [] if known is None else known)
+    new_years = {str(y) for y in read[0].loc[new, "fiscal_year"]}
+    for f in elements:
+        if f.groups["year"] not in new_years:
+            reading._line(
+                f, f.family.name, "superseded", note="every report of its year is in the history"
+            )
+    elements = [f for f in elements if f.groups["year"] in new_years]
+    sources = [(general[0], general_rejects)]
+    for f in elements:
+        sources.append((f, Rejects(f.source(reading.drop))))
+    reading.rejects.extend(r for _, r in sources)
     annual, stats = reports.read_reports(
-        (general[0].path, sources[0][1].source, sources[0][1]),
+        (general[0].path, general_rejects.source, general_rejects),
         [(f.path, r.source, r) for f, r in sources[1:]],
+        general_read=read,
     )
     for f, rejects in sources:
         rejects.check(reading.cfg.max_rejected_share)
