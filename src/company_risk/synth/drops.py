@@ -982,16 +982,23 @@ def _payment_info(comp: pd.DataFrame, place: pd.Series) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------- one drop
-def render_drop(p: Prepared, day: pd.Timestamp, previous: pd.Timestamp | None) -> dict[str, bytes]:
-    """The files of the drop dated `day` (name -> bytes); `previous` is the prior drop date."""
-    day = pd.Timestamp(day)
-    day64 = np.datetime64(day, "us")
+def register_on(p: Prepared, day64: np.datetime64) -> tuple[np.ndarray, ...]:
+    """Who is on the register on a day (by company position): each company's latest visible
+    status event (-1 if none yet), its status code, whether it is listed (born and not
+    deleted), and the listed positions."""
     visible = p.event_start <= day64
     counts = np.bincount(p.event_company[visible], minlength=len(p.companies))
     last_event = np.where(counts > 0, p.company_first_event + counts - 1, -1)
     status = np.where(last_event >= 0, p.event_status[np.maximum(last_event, 0)], "")
     alive = (counts > 0) & (status != "K")
-    on_register = np.flatnonzero(alive)
+    return last_event, status, alive, np.flatnonzero(alive)
+
+
+def render_drop(p: Prepared, day: pd.Timestamp, previous: pd.Timestamp | None) -> dict[str, bytes]:
+    """The files of the drop dated `day` (name -> bytes); `previous` is the prior drop date."""
+    day = pd.Timestamp(day)
+    day64 = np.datetime64(day, "us")
+    last_event, status, alive, on_register = register_on(p, day64)
 
     files = {
         F.RIK_BASIC + ".zip": _zip(F.RIK_BASIC, _basic_csv(p, day, on_register, status)),
