@@ -27,6 +27,7 @@ import pandas as pd
 from bench_ingest import synthetic_world
 from results import measure, record
 
+from company_risk.artifacts import REGISTERED_MODEL, ChampionMeta
 from company_risk.config import Params
 from company_risk.features.build import build_features
 from company_risk.features.tables import load_interim
@@ -55,7 +56,18 @@ def champion(work: Path, params: Params) -> Path:
     target = work / "champion"
     example = table[columns].head(5)
     signature = mlflow.models.infer_signature(example, model.predict_proba(example))
-    export_champion(model, target, signature, example, [], {"version": "bench", "run_id": "bench"})
+    meta = ChampionMeta(
+        model_name=REGISTERED_MODEL,
+        version="bench",
+        run_id="bench",
+        model="xgboost",
+        feature_set="all",
+        feature_columns=tuple(columns),
+        threshold=0.5,
+        train_from=str(table["snapshot_date"].min().date()),
+        train_until=str(table["snapshot_date"].max().date()),
+    )
+    export_champion(model, target, signature, example, [], meta)
     return target
 
 

@@ -372,17 +372,18 @@ def test_scoring_lists_and_reads_the_partition_a_crashed_rescore_moved_aside(tmp
     """Before: re-scoring day D and crashing between the renames left no date=D."""
     import datetime as dt
 
+    from company_risk import artifacts
     from company_risk.scoring import partition
 
     out, day = tmp_path / "scores", dt.date(2025, 1, 2)
     scores = pd.DataFrame({"company_id": ["10000001", "10000002"], "probability": [0.1, 0.2]})
     partition.write_partition(out, dt.date(2025, 1, 1), scores, pd.DataFrame(), {"n": 1})
     partition.write_partition(out, day, scores, pd.DataFrame(), {"n": 2})
-    os.replace(partition.partition_dir(out, day), out / f".date={day}.old")
+    os.replace(artifacts.partition_dir(out, day), out / f".date={day}.old")
     (out / ".date=2025-01-01.tmp-zz00aa11").mkdir()  # a crashed re-score of the first day
-    assert partition.list_partitions(out) == [dt.date(2025, 1, 1), day]
-    assert partition.read_scores(out, day)["company_id"].tolist() == ["10000001", "10000002"]
+    assert artifacts.list_partitions(out) == [dt.date(2025, 1, 1), day]
+    assert artifacts.read_scores(out, day)["company_id"].tolist() == ["10000001", "10000002"]
     assert sorted(p.name for p in out.iterdir()) == ["date=2025-01-01", f"date={day}"]
 
-    os.replace(partition.partition_dir(out, day), out / f".date={day}.old")
-    assert partition.read_scores(out, day)["probability"].tolist() == [0.1, 0.2]
+    os.replace(artifacts.partition_dir(out, day), out / f".date={day}.old")
+    assert artifacts.read_scores(out, day)["probability"].tolist() == [0.1, 0.2]

@@ -37,14 +37,14 @@ def test_bad_date_option_is_named(tmp_path):
 
 
 def test_every_named_error_is_one_class_the_cli_catches():
+    import company_risk.explain as explain
     import company_risk.features as features
     import company_risk.ingest as ingest
+    import company_risk.metrics as metrics
     import company_risk.report.bootstrap as bootstrap
     import company_risk.report.collect as collect
     import company_risk.scoring as scoring
     import company_risk.train.candidates as candidates
-    import company_risk.train.explain as explain
-    import company_risk.train.metrics as metrics
     import company_risk.train.run as run
     import company_risk.train.split as split
     from company_risk.config import ConfigError

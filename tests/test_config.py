@@ -17,7 +17,7 @@ from company_risk.config import (
     params_from_dict,
     params_to_dict,
 )
-from company_risk.train.metrics import METRIC_NAMES
+from company_risk.metrics import METRIC_NAMES
 
 
 def test_project_params_file_loads_with_typed_values():

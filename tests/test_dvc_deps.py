@@ -213,11 +213,11 @@ def test_the_reader_finds_imports_inside_functions_and_skips_type_checking():
     assert SRC / PACKAGE / "ingest" / "__init__.py" in run
     tree = ast.parse("if TYPE_CHECKING:\n    import company_risk.train\n")
     assert imported_modules(runtime_nodes(tree), "company_risk.x", False) == set()
-    tree = ast.parse("def f():\n    from company_risk.train import explain\n")
+    tree = ast.parse("def f():\n    from company_risk.train import split\n")
     assert imported_modules(runtime_nodes(tree), "company_risk.x", False) == {
         "company_risk",
         "company_risk.train",
-        "company_risk.train.explain",
+        "company_risk.train.split",
     }
 
 

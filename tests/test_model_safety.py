@@ -19,6 +19,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 
+from builders import champion_meta, version_tags
+from company_risk.artifacts import ArtifactError
 from company_risk.errors import CompanyRiskError
 from company_risk.model_safety import (
     SKOPS_TRUSTED_TYPES,
@@ -29,8 +31,6 @@ from company_risk.model_safety import (
 from company_risk.scoring import ScoringError
 from company_risk.scoring.model import load_model, predict, resolve_model
 from company_risk.train import candidates as cand
-
-META = {"model_name": "company-risk", "version": "5", "run_id": "r5"}
 
 
 def _rows(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -50,7 +50,8 @@ def _save(model, target: Path, X: pd.DataFrame, **kwargs) -> Path:
         pip_requirements=[],
         **kwargs,
     )
-    (target / "champion.json").write_text(json.dumps(META))
+    meta = champion_meta(list(X.columns), version="5", run_id="r5")
+    (target / "champion.json").write_text(json.dumps(meta.to_dict()))
     return target
 
 
@@ -186,7 +187,7 @@ def test_the_projects_own_pipelines_pass_the_check(tmp_path):
     example = table[columns].head(5)
     signature = mlflow.models.infer_signature(example, model.predict_proba(example))
     target = tmp_path / "champion"
-    export_champion(model, target, signature, example, [], META)
+    export_champion(model, target, signature, example, [], champion_meta(columns, "5", "r5"))
     loaded = load_model(resolve_model(str(target), None), None)
     np.testing.assert_allclose(
         predict(loaded, table), model.predict_proba(table[columns])[:, 1], rtol=0, atol=0
@@ -207,7 +208,7 @@ def test_the_projects_own_pipelines_pass_the_check(tmp_path):
 def test_a_bad_champion_json_is_a_named_error(good_dir, tmp_path, text, message):
     folder = _copy(good_dir, tmp_path / "meta")
     (folder / "champion.json").write_text(text)
-    with pytest.raises(ScoringError, match=message):
+    with pytest.raises(ArtifactError, match=message):
         resolve_model(str(folder), None)
 
 
@@ -229,8 +230,9 @@ def test_a_registered_version_is_downloaded_checked_and_loaded(good_dir, tmp_pat
     marker = tmp_path / "payload_ran"
     payload = _payload_dir(good_dir, tmp_path / "payload", marker)
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    good = mlflow.register_model(f"file://{good_dir}", "company-risk")
-    bad = mlflow.register_model(f"file://{payload}", "company-risk")
+    tags = version_tags(["a", "b"]).to_dict()
+    good = mlflow.register_model(f"file://{good_dir}", "company-risk", tags=tags)
+    bad = mlflow.register_model(f"file://{payload}", "company-risk", tags=tags)
     client.set_registered_model_alias("company-risk", "champion", good.version)
     loaded = load_model(resolve_model("models:/company-risk@champion", uri), uri)
     X, _ = _rows(10)

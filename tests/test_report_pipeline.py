@@ -17,15 +17,17 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from builders import champion_meta
+from company_risk.artifacts import RegistryDecision, VersionRecord
 from company_risk.cli import app
 from company_risk.config import ProjectPaths, load_params
+from company_risk.metrics import METRIC_NAMES
 from company_risk.provenance import file_md5
 from company_risk.report import compare
 from company_risk.report.baserates import REAL_BASE_RATES
 from company_risk.report.collect import ReportError, ReportSources, collect_evidence
 from company_risk.report.render import to_markdown
 from company_risk.report.sections import build_document
-from company_risk.train.metrics import METRIC_NAMES
 
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -115,7 +117,7 @@ def test_report_names_every_model_feature_set_the_champion_lineage_and_card(
     tiny_project, page, mlflow_runs
 ):
     md = (tiny_project / "reports" / "model_comparison.md").read_text(encoding="utf-8")
-    registry = json.loads((tiny_project / "reports" / "registry.json").read_text())
+    registry = RegistryDecision.read(tiny_project / "reports" / "registry.json")
     params = load_params(tiny_project / "params.yaml")
     rows = page.table("Every metric, test snapshots")
     assert sorted((r["model"], r["feature set"]) for r in rows) == sorted(
@@ -127,8 +129,8 @@ def test_report_names_every_model_feature_set_the_champion_lineage_and_card(
     assert [r["model"] for r in study] == [
         compare.MODEL_LABELS[m] for m in compare.model_order(list(params.models.enabled_models()))
     ]
-    champion = registry["champion_after"]
-    assert f"company-risk version {champion['version']}, run {champion['run_id']}" in md
+    champion = registry.champion_after
+    assert f"company-risk version {champion.version}, run {champion.run_id}" in md
     for title in (
         "Summary",
         "Data",
@@ -216,21 +218,21 @@ def test_every_figure_is_the_one_mlflow_holds(page, mlflow_runs):
 
 
 def test_champion_decision_and_oracle_are_the_train_stage_figures(tiny_project, page):
-    registry = json.loads((tiny_project / "reports" / "registry.json").read_text())
+    registry = RegistryDecision.read(tiny_project / "reports" / "registry.json")
     metrics = json.loads((tiny_project / "reports" / "metrics.json").read_text())
     decision = {
         r["item"]: r["value"] for r in page.table("The champion decision (reports/registry.json)")
     }
-    assert decision["decision"] == registry["decision"]
+    assert decision["decision"] == registry.gate.decision
     assert float(decision["candidate test ROC-AUC"]) == pytest.approx(
-        registry["gate"]["candidate_test"], abs=5e-5
+        registry.gate.candidate_test, abs=5e-5
     )
     aliases = {
         r["alias"]: r["version"]
         for r in page.table("Aliases of the registered model company-risk now (MLflow registry)")
     }
-    assert aliases["champion"] == registry["champion_after"]["version"]
-    assert aliases["challenger"] == registry["candidate"]["version"]
+    assert aliases["champion"] == registry.champion_after.version
+    assert aliases["challenger"] == registry.candidate.version
     oracle = {r[""]: r for r in page.table("The champion beside the oracle")}
     roc = oracle["ROC-AUC"]
     assert float(roc["oracle (true probabilities)"]) == pytest.approx(
@@ -294,11 +296,13 @@ def test_absent_truth_and_scores_are_said_not_failed(evidence):
 
 
 def test_a_champion_kept_from_an_earlier_run_is_described_by_the_train_stage_figures(evidence):
-    earlier = {"version": "0", "run_id": "0" * 32, "model": "svm", "feature_set": "tax"}
+    earlier = VersionRecord(version="0", run_id="0" * 32, model="svm", feature_set="tax")
     kept = dataclasses.replace(
         evidence,
         champion=earlier,
-        champion_meta={"train_from": "2010-01-01", "train_until": "2014-12-31"},
+        champion_meta=champion_meta(
+            ["tax__debt"], version="0", train_from="2010-01-01", train_until="2014-12-31"
+        ),
     )
     md = to_markdown(build_document(kept, "2025-10-20"), "x.html")
     assert "Champion: version 0 (svm on tax), trained in an earlier run." in md

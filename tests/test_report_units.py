@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from company_risk.metrics import METRIC_NAMES, binary_metrics
+from company_risk.oracle import with_oracle
 from company_risk.report import (
     bootstrap,
     classes,
@@ -40,7 +42,6 @@ from company_risk.report.render import (
     to_html,
     to_markdown,
 )
-from company_risk.train.metrics import METRIC_NAMES, binary_metrics
 
 
 def predictions(n_companies: int = 300, snapshots: int = 3, seed: int = 0) -> pd.DataFrame:
@@ -192,7 +193,7 @@ def test_the_oracle_is_joined_on_company_and_snapshot_and_uncovered_rows_are_lef
             "pd_12m": [0.05, 0.6, 0.3],
         }
     )
-    joined = oracle.with_oracle(logged, truth)
+    joined = with_oracle(logged, truth)
     assert joined["oracle"].tolist() == [0.05, 0.6]
     assert joined["probability"].tolist() == [0.1, 0.7]
     with pytest.raises(bootstrap.BootstrapError, match="single class"):
@@ -511,7 +512,7 @@ def test_scores_are_read_by_day_and_a_company_history_across_days(tmp_path):
 
 
 def test_a_partition_without_its_manifest_is_not_a_scored_day(tmp_path):
-    from company_risk.scoring.partition import list_partitions
+    from company_risk.artifacts import list_partitions
 
     scores = tmp_path / "scores"
     rows = {"company_id": ["10000001"], "probability": [0.01], "risk_class": ["I"]}

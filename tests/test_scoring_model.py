@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from builders import champion_meta, version_tags
 from company_risk.config import ScoringConfig
 from company_risk.schemas import feature_columns
 from company_risk.scoring import ScoringError
@@ -41,14 +42,7 @@ def champion_dir(data, tmp_path_factory):
     model = cand.calibrate(fitted, val, val["label"].to_numpy(), "sigmoid")
     target = tmp_path_factory.mktemp("models") / "champion"
     example = val[columns].head(5)
-    meta = {
-        "model_name": "company-risk",
-        "version": "7",
-        "run_id": "abc123",
-        "feature_columns": columns,
-        "train_from": "2016-01-01",
-        "train_until": "2021-12-31",
-    }
+    meta = champion_meta(columns, version="7", run_id="abc123", model="xgboost")
     signature = mlflow.models.infer_signature(example, model.predict_proba(example))
     export_champion(model, target, signature, example, [], meta)
     return target
@@ -101,9 +95,9 @@ def test_alias_resolves_to_a_version_once(champion_dir, tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    version = mlflow.register_model(f"file://{champion_dir}", "company-risk")
+    tags = version_tags(["tax__debt"], train_until="2021-12-31").to_dict()
+    version = mlflow.register_model(f"file://{champion_dir}", "company-risk", tags=tags)
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.set_model_version_tag("company-risk", version.version, "train_until", "2021-12-31")
     client.set_registered_model_alias("company-risk", "champion", version.version)
     ref = resolve_model("models:/company-risk@champion", uri)
     assert ref.uri == f"models:/company-risk/{version.version}"
@@ -199,7 +193,14 @@ def test_a_multithreaded_forest_scores_the_same_bytes_on_every_run(data, tmp_pat
     example = val[columns].head(5)
     signature = mlflow.models.infer_signature(example, model.predict_proba(example))
     target = tmp_path / "forest"
-    export_champion(model, target, signature, example, [], {"version": "8", "run_id": "rf"})
+    export_champion(
+        model,
+        target,
+        signature,
+        example,
+        [],
+        champion_meta(list(example), version="8", run_id="rf"),
+    )
     loaded = load_model(resolve_model(str(target), None), None)
     facts = _facts(today["company_id"])
     written = set()

@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from builders import champion_meta
+from company_risk import artifacts
 from company_risk.cli import app
 from company_risk.config import load_params
 from company_risk.features.build import build_features
@@ -48,12 +50,7 @@ def project(tmp_path_factory):
     model = cand.calibrate(fitted, pd.concat([table] * 10), np.tile(y, 10), "sigmoid")
     example = table[columns].head(3)
     target = root / "models" / "champion"
-    meta = {
-        "model_name": "company-risk",
-        "version": "3",
-        "run_id": "run3",
-        "feature_columns": columns,
-    }
+    meta = champion_meta(columns, version="3", run_id="run3")
     signature = mlflow.models.infer_signature(example, model.predict_proba(example))
     export_champion(model, target, signature, example, [], meta)
     return root
@@ -97,7 +94,7 @@ def test_backfill_scores_each_day_in_order(project, tmp_path):
     out = tmp_path / "scores"
     result = cli(project, "--from", DAYS[0], "--to", DAYS[2], "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert part.list_partitions(out) == [dt.date.fromisoformat(d) for d in DAYS]
+    assert artifacts.list_partitions(out) == [dt.date.fromisoformat(d) for d in DAYS]
     last = json.loads((out / "date=2021-03-03" / "_manifest.json").read_text())
     assert last["previous_partition"] == "2021-03-02"
     alerts = pd.read_csv(out / "date=2021-03-03" / "alerts.csv", dtype=str)
@@ -199,9 +196,9 @@ def test_daily_synthetic_scores_the_next_unscored_drop(project, tmp_path):
     runner = CliRunner()
     first = runner.invoke(app, args, env={"MLFLOW_TRACKING_URI": ""})
     assert first.exit_code == 0, first.output
-    assert part.list_partitions(out) == [dt.date(2021, 3, 3)]
+    assert artifacts.list_partitions(out) == [dt.date(2021, 3, 3)]
     again = runner.invoke(app, args, env={"MLFLOW_TRACKING_URI": ""})
-    assert again.exit_code == 0 and part.list_partitions(out) == [dt.date(2021, 3, 3)]
+    assert again.exit_code == 0 and artifacts.list_partitions(out) == [dt.date(2021, 3, 3)]
 
 
 def test_daily_real_downloads_a_new_drop_then_scores_it(project, tmp_path):
@@ -259,8 +256,8 @@ def test_daily_real_downloads_a_new_drop_then_scores_it(project, tmp_path):
 def test_run_is_logged_to_mlflow_with_classes_quantiles_and_drift(project, tmp_path):
     import dataclasses
 
+    from company_risk.artifacts import SCORING_EXPERIMENT as EXPERIMENT
     from company_risk.scoring.model import predict
-    from company_risk.scoring.run import EXPERIMENT
 
     job = _job(project, tmp_path / "scores")
     params = load_params(project / "params.yaml")
@@ -294,8 +291,8 @@ def test_a_mlflow_logged_run_keeps_its_artifacts_under_mlartifacts(project, tmp_
     """As training's: under the project's mlartifacts/, not ./mlruns of the working directory."""
     import dataclasses
 
+    from company_risk.artifacts import SCORING_EXPERIMENT as EXPERIMENT
     from company_risk.config import ProjectPaths
-    from company_risk.scoring.run import EXPERIMENT
 
     monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -383,7 +380,7 @@ def test_scoring_the_latest_drop_of_an_ingested_folder_only_reads_the_history(pr
     assert before
     result = cli(project, "--interim", str(interim), "--out", str(tmp_path / "scores"))
     assert result.exit_code == 0, result.output
-    assert part.list_partitions(tmp_path / "scores") == [dt.date.fromisoformat(DAYS[2])]
+    assert artifacts.list_partitions(tmp_path / "scores") == [dt.date.fromisoformat(DAYS[2])]
     after = {
         p.relative_to(interim): (p.stat().st_mtime_ns, p.read_bytes())
         for p in sorted(interim.rglob("*"))
@@ -419,7 +416,7 @@ def _other_champion(project, target, *, n_jobs=1, model="logistic_regression", *
         signature,
         example,
         [],
-        {"model_name": "company-risk", "version": "9", "run_id": "run9", **meta},
+        champion_meta(columns, version="9", run_id="run9", model=model, **meta),
     )
     return target, table
 

@@ -23,11 +23,12 @@ if (
 ):
     pytest.skip("no Java runtime for Spark", allow_module_level=True)
 
+from builders import champion_meta  # noqa: E402
+from company_risk.artifacts import list_partitions, read_scores  # noqa: E402
 from company_risk.config import ScoringConfig  # noqa: E402
 from company_risk.schemas import feature_columns  # noqa: E402
 from company_risk.scoring.alerts import ALERT_COLUMNS  # noqa: E402
 from company_risk.scoring.model import load_model, predict, resolve_model  # noqa: E402
-from company_risk.scoring.partition import list_partitions, read_scores  # noqa: E402
 from company_risk.scoring.spark import predict_spark, spark_session, write_partition_spark  # noqa: E402
 from company_risk.train import candidates as cand  # noqa: E402
 from company_risk.train.example import example_features  # noqa: E402
@@ -57,7 +58,7 @@ def world(tmp_path_factory):
     target = tmp_path_factory.mktemp("spark") / "champion"
     example = val[columns].head(5)
     signature = mlflow.models.infer_signature(example, model.predict_proba(example))
-    export_champion(model, target, signature, example, [], {"version": "1", "run_id": "r"})
+    export_champion(model, target, signature, example, [], champion_meta(columns))
     today = table[table["snapshot_date"] == table["snapshot_date"].max()].reset_index(drop=True)
     return load_model(resolve_model(str(target), None), None), today
 

@@ -3,9 +3,9 @@
 import mlflow
 
 from company_risk import tracking
+from company_risk.artifacts import SCORING_EXPERIMENT as SCORING
+from company_risk.artifacts import TRAINING_EXPERIMENT as TRAINING
 from company_risk.config import ProjectPaths
-from company_risk.scoring.run import EXPERIMENT as SCORING
-from company_risk.train.run import EXPERIMENT as TRAINING
 
 
 def test_training_and_scoring_experiments_share_the_project_artifact_location(tmp_path):

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from scipy.special import logit
 
+from company_risk.explain import ExplainError, feature_contributions, feature_importance
 from company_risk.schemas import feature_columns
 from company_risk.train import candidates as cand
 from company_risk.train.example import example_features
-from company_risk.train.explain import ExplainError, feature_contributions, feature_importance
 from company_risk.train.run import pip_requirements
 
 KINDS = [

@@ -15,11 +15,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from company_risk.artifacts import TRAINING_EXPERIMENT as EXPERIMENT
+from company_risk.artifacts import RegistryDecision, VersionRecord
 from company_risk.cli import app
 from company_risk.config import ProjectPaths, params_from_dict
+from company_risk.metrics import METRIC_NAMES
 from company_risk.train.example import example_features
-from company_risk.train.metrics import METRIC_NAMES
-from company_risk.train.run import EXPERIMENT, TrainError, run_training
+from company_risk.train.run import TrainError, run_training
 
 ALL_MODELS = (
     "decision_tree",
@@ -81,7 +83,7 @@ def project(tmp_path_factory):
     paths = make_project(tmp_path_factory.mktemp("project"))
     params = make_params(GRID)
     first = train(paths, params)
-    registry_after_first = json.loads((paths.reports / "registry.json").read_text())
+    registry_after_first = RegistryDecision.read(paths.reports / "registry.json")
     second = train(paths, params)
     return paths, first, second, registry_after_first
 
@@ -158,13 +160,14 @@ def test_parent_run_carries_lineage_tags_and_oracle(project):
 
 def test_first_run_makes_the_best_candidate_champion(project):
     paths, first, _, registry_first = project
-    assert registry_first["decision"] == "first" and registry_first["champion_before"] is None
+    assert registry_first.gate.decision == "first" and registry_first.champion_before is None
+    assert registry_first.training_run_id == first.parent_run_id
     best = first.comparison.sort_values("val_roc_auc", ascending=False).iloc[0]
-    candidate = registry_first["candidate"]
-    assert (candidate["model"], candidate["feature_set"]) == (best["model"], best["feature_set"])
-    assert candidate["val"] == pytest.approx(best["val_roc_auc"])
-    assert registry_first["champion_after"]["version"] == candidate["version"] == "1"
-    assert registry_first["gate"]["champion_test"] is None
+    candidate = registry_first.candidate
+    assert (candidate.model, candidate.feature_set) == (best["model"], best["feature_set"])
+    assert registry_first.candidate_val == pytest.approx(best["val_roc_auc"])
+    assert registry_first.champion_after.version == candidate.version == "1"
+    assert registry_first.gate.champion_test is None
 
 
 def test_same_data_and_params_give_the_same_metrics_and_keep_the_champion(project):
@@ -173,11 +176,11 @@ def test_same_data_and_params_give_the_same_metrics_and_keep_the_champion(projec
         c for c in first.comparison.columns if c.startswith(("val_", "test_")) or c == "threshold"
     ]
     pd.testing.assert_frame_equal(first.comparison[metrics], second.comparison[metrics])
-    registry = json.loads((paths.reports / "registry.json").read_text())
-    assert registry["decision"] == "kept"  # equal, not better by min_improvement
-    assert registry["candidate"]["version"] == "2"
-    assert registry["champion_before"]["version"] == registry["champion_after"]["version"] == "1"
-    assert registry["gate"]["champion_test"] == pytest.approx(registry["gate"]["candidate_test"])
+    registry = RegistryDecision.read(paths.reports / "registry.json")
+    assert registry.gate.decision == "kept"  # equal, not better by min_improvement
+    assert registry.candidate.version == "2"
+    assert registry.champion_before.version == registry.champion_after.version == "1"
+    assert registry.gate.champion_test == pytest.approx(registry.gate.candidate_test)
     c = client(paths)
     assert str(c.get_model_version_by_alias("company-risk", "champion").version) == "1"
     assert str(c.get_model_version_by_alias("company-risk", "challenger").version) == "2"
@@ -195,7 +198,7 @@ def test_reports_for_dvc(project):
     assert {"model", "feature_set", "run_id", "val_roc_auc", "test_recall_top5"} <= set(
         comparison.columns
     )
-    by_run = json.loads((paths.reports / "comparison.json").read_text())
+    by_run = json.loads((paths.reports / "grid.json").read_text())
     assert by_run["xgboost__all"]["test_roc_auc"] == pytest.approx(
         comparison.set_index(["model", "feature_set"]).loc[("xgboost", "all"), "test_roc_auc"],
         abs=1e-6,
@@ -252,14 +255,15 @@ def test_a_better_candidate_is_promoted(tmp_path):
         paths, make_params({"xgboost": {"n_estimators": 40}}, feature_sets=("all",)), truth=False
     )
     registry = result.registry
-    assert registry["decision"] == "promoted", registry["gate"]
-    assert registry["gate"]["candidate_test"] >= registry["gate"]["champion_test"] + 0.002
-    assert registry["champion_after"] == {
-        "version": "2",
-        "run_id": registry["candidate"]["run_id"],
-        "model": "xgboost",
-        "feature_set": "all",
-    }
+    assert registry.gate.decision == "promoted", registry.gate
+    assert registry.gate.candidate_test >= registry.gate.champion_test + 0.002
+    assert registry.champion_after == VersionRecord(
+        version="2",
+        run_id=registry.candidate.run_id,
+        model="xgboost",
+        feature_set="all",
+        test=registry.gate.candidate_test,
+    )
     assert "oracle_test_roc_auc" not in result.metrics  # no truth, no oracle
     assert json.loads((paths.champion_model / "champion.json").read_text())["version"] == "2"
 
@@ -296,14 +300,14 @@ def _agreement(paths: ProjectPaths) -> tuple[tuple[str, str, str], dict[Path, by
     every file of the export and the reports."""
     alias = str(client(paths).get_model_version_by_alias("company-risk", "champion").version)
     export = json.loads((paths.champion_model / "champion.json").read_text())["version"]
-    report = json.loads((paths.reports / "registry.json").read_text())["champion_after"]
+    report = RegistryDecision.read(paths.reports / "registry.json").champion_after
     files = {
         p.relative_to(paths.root): p.read_bytes()
         for base in (paths.champion_model, paths.reports)
         for p in sorted(base.rglob("*"))
         if p.is_file()
     }
-    return (alias, export, report["version"]), files
+    return (alias, export, report.version), files
 
 
 class Injected(RuntimeError):
@@ -393,8 +397,8 @@ def test_a_train_failing_while_it_publishes_leaves_alias_export_and_registry_jso
     monkeypatch.setattr(mlflow.MlflowClient, "set_registered_model_alias", spy)
     with caplog.at_level("WARNING", logger="company_risk.train"):
         result = train(paths, strong, truth=False)
-    version = result.registry["champion_after"]["version"]
-    assert result.registry["decision"] == "promoted" and version == "7"
+    version = result.registry.champion_after.version
+    assert result.registry.gate.decision == "promoted" and version == "7"
     assert _agreement(paths)[0] == (version, version, version)
     assert files_when_alias_moved == [(version, version)]  # the alias moved last
     assert c.get_run(killed).info.status == "KILLED"

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from company_risk import stagelog
+from company_risk import artifacts, stagelog
 from company_risk.config import Params, ProjectPaths, load_params
 from company_risk.errors import CompanyRiskError
 from company_risk.lock import project_lock
@@ -258,7 +258,7 @@ def features(
     c = ctx()
     interim = interim or c.paths.interim
     out = out or c.paths.processed
-    catalogue = catalogue or c.paths.reports / "feature_catalogue.md"
+    catalogue = catalogue or c.paths.feature_catalogue
     snapshot = _parse_date(date, "--date")
     with stagelog.stage("features") as log:
         cfg = c.params.features
@@ -266,7 +266,7 @@ def features(
         log.info("read %s", stagelog.describe(interim))
         dates = [snapshot] if snapshot else training_snapshot_dates(tables, cfg)
         table = build_features(tables, dates, cfg, with_label=snapshot is None)
-        target = write_parquet(table, out / "features.parquet")
+        target = write_parquet(table, out / artifacts.FEATURES_FILE)
         log.info(
             "wrote %s: %d rows, %d snapshots", stagelog.describe(target), len(table), len(dates)
         )
@@ -288,7 +288,7 @@ def train(
     from company_risk.train.run import run_training
 
     c = ctx()
-    features_path = features_path or c.paths.processed / "features.parquet"
+    features_path = features_path or c.paths.features_table
     truth = truth or c.paths.truth
     with stagelog.stage("train"):
         run_training(
@@ -366,7 +366,7 @@ def _score_job(
         tracking_uri=tracking_uri,
         params=c.params,
         root=c.paths.root,
-        features_path=features_path or c.paths.processed / "features.parquet",
+        features_path=features_path or c.paths.features_table,
         watchlist=read_watchlist(watchlist) if watchlist else None,
         engine=engine,
         allow_pickle=allow_pickle,

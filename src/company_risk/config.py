@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from company_risk import formats
+from company_risk import artifacts, formats
 from company_risk.errors import CompanyRiskError
 from company_risk.schemas import FEATURE_SET_PREFIXES, METRIC_NAMES, RISK_CLASSES
 
@@ -506,6 +506,10 @@ class ProjectPaths:
         return self.root / "data" / "processed"
 
     @property
+    def features_table(self) -> Path:
+        return self.processed / artifacts.FEATURES_FILE
+
+    @property
     def scores(self) -> Path:
         return self.root / "data" / "scores"
 
@@ -520,6 +524,10 @@ class ProjectPaths:
     @property
     def reports(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def feature_catalogue(self) -> Path:
+        return self.reports / artifacts.FEATURE_CATALOGUE
 
     @property
     def mlflow_db(self) -> Path:

@@ -176,7 +176,7 @@ CATEGORICAL_FEATURES = ("desc__legal_form", "desc__sector", "desc__county")
 LABEL = "label"
 
 
-# The metrics every training run computes (train.metrics) and logs as `val_<m>` and `test_<m>`;
+# The metrics every training run computes (company_risk.metrics) and logs as `val_<m>` and `test_<m>`;
 # the report reads them back and `selection.metric` names one of them.
 METRIC_NAMES = (
     "roc_auc",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from company_risk.artifacts import interim_table
 from company_risk.features import FeatureError
 from company_risk.schemas import INTERIM_TABLES
 
@@ -20,7 +21,7 @@ def load_interim(interim: Path) -> dict[str, pd.DataFrame]:
     interim = Path(interim)
     tables = {}
     for name in INTERIM_TABLES:
-        path = interim / f"{name}.parquet"
+        path = interim_table(interim, name)
         if not path.exists():
             raise FeatureError(
                 f"interim table {name} not found: {path} (run `company-risk ingest`)"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from company_risk.artifacts import interim_table
 from company_risk.atomic import atomic_directory, recover
 from company_risk.ingest.errors import IngestError
 from company_risk.schemas import INTERIM_TABLES
@@ -62,13 +63,13 @@ def load_tables(folder: Path) -> dict[str, pd.DataFrame]:
     """The current history tables, or empty ones when nothing was ingested yet."""
     folder = Path(folder)
     recover(folder)  # a swap killed half-way: the old set back in place, not a silent restart
-    present = [n for n in INTERIM_TABLES if (folder / f"{n}.parquet").exists()]
+    present = [n for n in INTERIM_TABLES if interim_table(folder, n).exists()]
     if not present:
         return {n: empty(n) for n in INTERIM_TABLES}
     if len(present) != len(INTERIM_TABLES):
         lost = sorted(set(INTERIM_TABLES) - set(present))
         raise IngestError(f"{folder}: incomplete history tables, missing {', '.join(lost)}")
-    tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in INTERIM_TABLES}
+    tables = {n: pd.read_parquet(interim_table(folder, n)) for n in INTERIM_TABLES}
     for name, df in tables.items():
         validate(name, df)
     return tables
@@ -80,4 +81,4 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> None:
         validate(name, tables[name])
     with atomic_directory(Path(folder)) as tmp:
         for name in INTERIM_TABLES:
-            tables[name].to_parquet(tmp / f"{name}.parquet", index=False)
+            tables[name].to_parquet(interim_table(tmp, name), index=False)

@@ -6,7 +6,7 @@ Each round draws *companies* with replacement and keeps all their rows (a cluste
 
 The same seed is used for every run, so on one split all runs see the same resampled companies
 (common random numbers): differences between runs are then not blurred by different draws.
-The metrics are the definitions of company_risk.train.metrics, whose values MLflow holds, so
+The metrics are the definitions of company_risk.metrics, whose values MLflow holds, so
 the point estimate and its interval describe the same quantity.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from company_risk.errors import CompanyRiskError
-from company_risk.train.metrics import METRIC_NAMES, TOP_SHARE, binary_metrics
+from company_risk.metrics import METRIC_NAMES, TOP_SHARE, binary_metrics
 
 
 class BootstrapError(CompanyRiskError, ValueError):
@@ -39,7 +39,7 @@ def company_weights(company_ids: np.ndarray, rounds: int, seed: int) -> Iterator
 
 
 class WeightedMetrics:
-    """Every metric of company_risk.train.metrics.binary_metrics, for row weights.
+    """Every metric of company_risk.metrics.binary_metrics, for row weights.
 
     A resample that draws a row k times is the same as weighting it k, so the metrics of each
     round are computed from the weights without building the resampled table: the rows are

@@ -15,7 +15,6 @@ there is nothing to compare.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -27,18 +26,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 from mlflow.exceptions import MlflowException
 
+from company_risk import artifacts as art
+from company_risk.artifacts import ChampionMeta, RegistryDecision, VersionRecord
 from company_risk.config import Params, ProjectPaths, params_to_dict
 from company_risk.errors import CompanyRiskError
+from company_risk.metrics import METRIC_NAMES
+from company_risk.oracle import read_truth
 from company_risk.provenance import git_commit
 from company_risk.report import lineage
 from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_KEYS, LABEL
-from company_risk.scoring.partition import list_partitions, read_scores
-from company_risk.train.metrics import METRIC_NAMES
-from company_risk.train.registry import CHALLENGER, CHAMPION, MODEL_NAME
-from company_risk.train.run import EXPERIMENT, read_truth
 
-PARENT_TAG = "mlflow.parentRunId"
-SPLITS = ("validation", "test")
+PARENT_TAG = art.PARENT_RUN_TAG
 _DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -68,7 +66,7 @@ class ReportSources:
             root=paths.root,
             tracking_uri=tracking_uri,
             params_file=params_file,
-            features=paths.processed / "features.parquet",
+            features=paths.features_table,
             raw=paths.raw,
             interim=paths.interim,
             truth=paths.truth,
@@ -113,11 +111,11 @@ class Evidence:
     runs: TrainingRuns
     predictions: dict[str, dict[str, pd.DataFrame]]
     """run_id -> {"validation": frame, "test": frame} (company_id, snapshot_date, label, probability)."""
-    champion: dict[str, str] | None
-    aliases: dict[str, dict[str, str]]
-    registry_report: dict[str, Any] | None
+    champion: VersionRecord | None
+    aliases: dict[str, VersionRecord]
+    registry_report: RegistryDecision | None
     metrics_report: dict[str, Any] | None
-    champion_meta: dict[str, Any] | None
+    champion_meta: ChampionMeta | None
     importance: pd.DataFrame | None
     world: dict[str, Any] | None
     truth: pd.DataFrame | None
@@ -136,28 +134,21 @@ def client_for(tracking_uri: str) -> mlflow.MlflowClient:
     return mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
 
-def parent_of(client: mlflow.MlflowClient, run_id: str) -> str | None:
-    """The parent run of a nested run, or None when the run is unknown or top-level."""
-    try:
-        run = client.get_run(run_id)
-    except MlflowException:
-        return None
-    return run.data.tags.get(PARENT_TAG)
-
-
 def latest_training_parent(client: mlflow.MlflowClient) -> str:
     """The newest top-level run of the experiment that has nested runs."""
-    experiment = client.get_experiment_by_name(EXPERIMENT)
+    experiment = client.get_experiment_by_name(art.TRAINING_EXPERIMENT)
     if experiment is None:
         raise ReportError(
-            f"MLflow has no experiment {EXPERIMENT!r}: run `company-risk train` first"
+            f"MLflow has no experiment {art.TRAINING_EXPERIMENT!r}: run `company-risk train` first"
         )
     runs = _search_all(client, experiment.experiment_id, "", ["attributes.start_time DESC"])
     parents_with_children = {r.data.tags.get(PARENT_TAG) for r in runs} - {None}
     for run in runs:
         if PARENT_TAG not in run.data.tags and run.info.run_id in parents_with_children:
             return run.info.run_id
-    raise ReportError(f"experiment {EXPERIMENT!r} has no training run with nested model runs")
+    raise ReportError(
+        f"experiment {art.TRAINING_EXPERIMENT!r} has no training run with nested model runs"
+    )
 
 
 def training_runs(client: mlflow.MlflowClient, parent_id: str) -> TrainingRuns:
@@ -234,21 +225,24 @@ def run_artifact(client: mlflow.MlflowClient, run_id: str, path: str) -> pd.Data
 
 
 def registry_aliases(
-    client: mlflow.MlflowClient, name: str = MODEL_NAME
-) -> dict[str, dict[str, str]]:
-    """alias -> {version, run_id, model, feature_set} for `champion` and `challenger`."""
+    client: mlflow.MlflowClient, name: str = art.REGISTERED_MODEL
+) -> dict[str, VersionRecord]:
+    """`champion` and `challenger`, each as the version its tags describe."""
     out = {}
-    for alias in (CHAMPION, CHALLENGER):
+    for alias in (art.CHAMPION, art.CHALLENGER):
         try:
             version = client.get_model_version_by_alias(name, alias)
         except MlflowException:
             continue
-        out[alias] = {
-            "version": str(version.version),
-            "run_id": version.run_id or "",
-            "model": version.tags.get("model", ""),
-            "feature_set": version.tags.get("feature_set", ""),
-        }
+        tags = art.VersionTags.from_dict(
+            dict(version.tags or {}), f"registered version {version.version} (@{alias})"
+        )
+        out[alias] = VersionRecord(
+            version=str(version.version),
+            run_id=version.run_id or "",
+            model=tags.model,
+            feature_set=tags.feature_set,
+        )
     return out
 
 
@@ -257,10 +251,7 @@ def read_json(path: Path) -> dict[str, Any] | None:
     path = Path(path)
     if not path.is_file():
         return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}: not valid JSON: {exc}") from exc
+    return art.read_json_object(path)
 
 
 def age_column(columns: list[str]) -> str | None:
@@ -289,7 +280,7 @@ def read_features(path: Path) -> pd.DataFrame | None:
 
 def drop_dates(raw: Path, interim: Path) -> list[str]:
     """The drops the pipeline used: the ingest log when present, else the dated raw folders."""
-    log_path = Path(interim) / "ingest_log.parquet"
+    log_path = art.interim_table(interim, art.INGEST_LOG)
     if log_path.is_file():
         dates = pd.read_parquet(log_path, columns=["drop_date"])["drop_date"]
         return sorted(pd.to_datetime(dates).dt.strftime("%Y-%m-%d").unique().tolist())
@@ -303,7 +294,7 @@ def drop_dates(raw: Path, interim: Path) -> list[str]:
 def score_dates(scores: Path) -> list[str]:
     """Dates with a complete daily partition, oldest first: what the scoring stage itself
     counts as complete (`scoring.partition.list_partitions`: a partition with its manifest)."""
-    return [day.isoformat() for day in list_partitions(Path(scores))]
+    return [day.isoformat() for day in art.list_partitions(Path(scores))]
 
 
 def read_scores_day(scores: Path, date: str | None = None) -> ScoresDay | None:
@@ -314,12 +305,12 @@ def read_scores_day(scores: Path, date: str | None = None) -> ScoresDay | None:
     date = date or dates[-1]
     if date not in dates:
         raise ReportError(f"no scores for {date}; scored days: {', '.join(dates)}")
-    folder = Path(scores) / f"date={date}"
+    folder = art.partition_dir(Path(scores), dt.date.fromisoformat(date))
     frame = _read_day(scores, date)
     alerts = None
-    if (folder / "alerts.csv").is_file():
-        alerts = pd.read_csv(folder / "alerts.csv", dtype={"company_id": "str"})
-    return ScoresDay(date, frame, alerts, read_json(folder / "_manifest.json"), dates)
+    if (folder / art.ALERTS_FILE).is_file():
+        alerts = pd.read_csv(folder / art.ALERTS_FILE, dtype={"company_id": "str"})
+    return ScoresDay(date, frame, alerts, read_json(folder / art.MANIFEST_FILE), dates)
 
 
 def score_history(scores: Path, company_id: str) -> pd.DataFrame:
@@ -340,7 +331,7 @@ def score_history(scores: Path, company_id: str) -> pd.DataFrame:
 
 def _read_day(scores: Path, date: str) -> pd.DataFrame:
     """A complete partition's scores as the scoring stage reads them (either engine's files)."""
-    return read_scores(Path(scores), dt.date.fromisoformat(date))
+    return art.read_scores(Path(scores), dt.date.fromisoformat(date))
 
 
 # -------------------------------------------------------------------------------------- all
@@ -349,12 +340,14 @@ def collect_evidence(sources: ReportSources, params: Params) -> Evidence:
     the current `reports/registry.json` (so the report matches the DVC outputs beside it); without
     that file, the newest training run of the experiment."""
     client = client_for(sources.tracking_uri)
-    registry_report = read_json(sources.reports / "registry.json")
+    decision_path = sources.reports / art.REGISTRY_DECISION
+    registry_report = RegistryDecision.read(decision_path) if decision_path.is_file() else None
     notes: list[str] = []
     parent_id = None
     if registry_report:
-        parent_id = parent_of(client, registry_report.get("candidate", {}).get("run_id", ""))
-        if parent_id is None:
+        parent_id = registry_report.training_run_id
+        if not _run_exists(client, parent_id):
+            parent_id = None
             notes.append(
                 "reports/registry.json names a run MLflow does not know; the newest training run is shown"
             )
@@ -363,24 +356,23 @@ def collect_evidence(sources: ReportSources, params: Params) -> Evidence:
     aliases = registry_aliases(client)
     champion = _champion(registry_report, aliases)
     run_ids = list(runs.runs["run_id"])
-    if champion and champion["run_id"] not in run_ids:
-        run_ids.append(champion["run_id"])
+    if champion and champion.run_id not in run_ids:
+        run_ids.append(champion.run_id)
         notes.append(
-            f"the champion (version {champion['version']}) was trained in an earlier run; "
+            f"the champion (version {champion.version}) was trained in an earlier run; "
             "its curves use the predictions logged by that run"
         )
     predictions = {}
     for run_id in run_ids:
         parts = {
-            split: run_artifact(client, run_id, f"predictions/{split}.parquet") for split in SPLITS
+            split: run_artifact(client, run_id, path) for split, path in art.PREDICTIONS.items()
         }
         if all(part is not None for part in parts.values()):
             predictions[run_id] = parts
-    importance = (
-        run_artifact(client, champion["run_id"], "feature_importance.csv") if champion else None
-    )
+    importance = run_artifact(client, champion.run_id, art.IMPORTANCE) if champion else None
 
     features = read_features(sources.features)
+    meta_path = sources.champion_model / art.CHAMPION_META
     return Evidence(
         params=params,
         params_dict=params_to_dict(params),
@@ -389,10 +381,10 @@ def collect_evidence(sources: ReportSources, params: Params) -> Evidence:
         champion=champion,
         aliases=aliases,
         registry_report=registry_report,
-        metrics_report=read_json(sources.reports / "metrics.json"),
-        champion_meta=read_json(sources.champion_model / "champion.json"),
+        metrics_report=read_json(sources.reports / art.HEADLINE_METRICS),
+        champion_meta=ChampionMeta.read(meta_path) if meta_path.is_file() else None,
         importance=importance,
-        world=read_json(sources.reports / "world.json"),
+        world=read_json(sources.reports / art.WORLD_REPORT),
         truth=read_truth(sources.truth),
         features=features,
         drops=drop_dates(sources.raw, sources.interim),
@@ -405,15 +397,23 @@ def collect_evidence(sources: ReportSources, params: Params) -> Evidence:
 
 
 def _champion(
-    registry_report: dict[str, Any] | None, aliases: dict[str, dict[str, str]]
-) -> dict[str, str] | None:
+    registry_report: RegistryDecision | None, aliases: dict[str, VersionRecord]
+) -> VersionRecord | None:
     """The champion as the registry's alias says now; registry.json's record when the alias is
     gone (e.g. a copied report folder without the tracking store)."""
-    if CHAMPION in aliases:
-        return aliases[CHAMPION]
-    if registry_report and registry_report.get("champion_after"):
-        return {k: str(v) for k, v in registry_report["champion_after"].items()}
+    if art.CHAMPION in aliases:
+        return aliases[art.CHAMPION]
+    if registry_report:
+        return registry_report.champion_after
     return None
+
+
+def _run_exists(client: mlflow.MlflowClient, run_id: str) -> bool:
+    try:
+        client.get_run(run_id)
+    except MlflowException:
+        return False
+    return True
 
 
 def _hashed_inputs(sources: ReportSources) -> list[Path]:
@@ -425,8 +425,6 @@ def _hashed_inputs(sources: ReportSources) -> list[Path]:
         sources.interim,
         sources.features,
         sources.champion_model,
-        sources.reports / "registry.json",
-        sources.reports / "metrics.json",
-        sources.reports / "comparison.csv",
-        sources.reports / "world.json",
+        *(sources.reports / name for name in art.TRAIN_REPORTS if "/" not in name),
+        sources.reports / art.WORLD_REPORT,
     ]

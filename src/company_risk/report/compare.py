@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from company_risk.train.metrics import LOWER_IS_BETTER, METRIC_NAMES
+from company_risk.metrics import LOWER_IS_BETTER, METRIC_NAMES
 
 STUDY_MODELS = ("decision_tree", "random_forest", "mlp", "svm", "naive_bayes")
 BASELINE_MODELS = ("xgboost", "logistic_regression")

@@ -15,6 +15,7 @@ import networkx as nx
 import pandas as pd
 from matplotlib.figure import Figure
 
+from company_risk.artifacts import interim_table
 from company_risk.formats import BOARD_ROLES
 
 PERSON_PREFIX = "P"
@@ -22,7 +23,7 @@ PERSON_PREFIX = "P"
 
 def read_interim(folder: Path, names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     """The named history tables from `data/interim/<name>.parquet`."""
-    return {name: pd.read_parquet(Path(folder) / f"{name}.parquet") for name in names}
+    return {name: pd.read_parquet(interim_table(Path(folder), name)) for name in names}
 
 
 def registrations_per_year(companies: pd.DataFrame) -> pd.Series:

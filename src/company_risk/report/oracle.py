@@ -14,17 +14,8 @@ import numpy as np
 import pandas as pd
 
 from company_risk.report.bootstrap import BootstrapError, WeightedMetrics, company_weights
-from company_risk.train.run import true_probabilities
 
 GAP_METRICS = ("roc_auc", "pr_auc")
-
-
-def with_oracle(test_predictions: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """The logged test predictions (company_id, snapshot_date, label, probability) that the
-    truth covers, with the true probability of each as `oracle`."""
-    oracle = true_probabilities(test_predictions, truth)
-    covered = ~np.isnan(oracle)
-    return test_predictions.assign(oracle=oracle).loc[covered].reset_index(drop=True)
 
 
 def oracle_gap(frame: pd.DataFrame, rounds: int, confidence: float, seed: int) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from company_risk.train.metrics import calibration_points, pr_points, roc_points
+from company_risk.metrics import calibration_points, pr_points, roc_points
 
 DPI = 100
 

@@ -8,17 +8,20 @@ failing: no truth means no oracle comparison, no daily run means no scoring sect
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from company_risk.artifacts import RegistryDecision, VersionRecord
+from company_risk.metrics import LOWER_IS_BETTER
+from company_risk.oracle import with_oracle
 from company_risk.report import bootstrap, compare, plots
 from company_risk.report.baserates import base_rate_table
 from company_risk.report.card import CardFacts, model_card
 from company_risk.report.classes import CLASS_NAMES, class_table, is_monotone
 from company_risk.report.collect import Evidence, age_column
 from company_risk.report.lineage import flatten_params
-from company_risk.report.oracle import oracle_gap, with_oracle
+from company_risk.report.oracle import oracle_gap
 from company_risk.report.render import (
     Bullets,
     Document,
@@ -31,7 +34,6 @@ from company_risk.report.render import (
     Table,
 )
 from company_risk.report.slices import all_slices, slice_frame, weaker_slices
-from company_risk.train.metrics import LOWER_IS_BETTER
 
 TITLE = "company-risk: model comparison and champion report"
 ORACLE_KEYS = ("oracle_test_roc_auc", "oracle_test_pr_auc")
@@ -59,9 +61,9 @@ def analyse(ev: Evidence) -> Analysis:
     table = compare.with_intervals(ev.runs.runs, intervals)
     champion_row, champion_test, champion_validation, classes = None, None, None, None
     if ev.champion:
-        hit = table.loc[table["run_id"] == ev.champion["run_id"]]
+        hit = table.loc[table["run_id"] == ev.champion.run_id]
         champion_row = hit.iloc[0] if len(hit) else None
-        logged = ev.predictions.get(ev.champion["run_id"])
+        logged = ev.predictions.get(ev.champion.run_id)
         if logged:
             champion_test, champion_validation = logged["test"], logged["validation"]
             classes = class_table(champion_test, ev.params.scoring.risk_classes)
@@ -159,17 +161,17 @@ def summary_section(ev: Evidence, a: Analysis) -> Section:
     ]
     if a.champion_row is not None:
         items.append(
-            f"Champion: {_run_name(a.champion_row)} (registered version {ev.champion['version']}), test {_label(metric)} "
+            f"Champion: {_run_name(a.champion_row)} (registered version {ev.champion.version}), test {_label(metric)} "
             f"{compare.cell(a.champion_row, 'test', metric)}."
         )
     elif ev.champion:
         items.append(
-            f"Champion: version {ev.champion['version']} ({ev.champion.get('model')} on {ev.champion.get('feature_set')}), trained in an earlier run."
+            f"Champion: version {ev.champion.version} ({ev.champion.model} on {ev.champion.feature_set}), trained in an earlier run."
         )
     else:
         items.append("No champion is registered.")
     if ev.registry_report:
-        items.append(f"Gate decision of this training run: {ev.registry_report.get('decision')}.")
+        items.append(f"Gate decision of this training run: {ev.registry_report.gate.decision}.")
     if len(a.family):
         top = a.family.iloc[0]
         items.append(
@@ -335,10 +337,8 @@ def _best_per_set(ev: Evidence, table: pd.DataFrame) -> dict[str, str]:
     """Legend label -> run id: the champion, then the best run (on validation) of each feature set."""
     metric = _metric(ev)
     chosen: dict[str, str] = {}
-    if ev.champion and ev.champion["run_id"] in ev.predictions:
-        chosen[f"champion: {ev.champion.get('model')} on {ev.champion.get('feature_set')}"] = (
-            ev.champion["run_id"]
-        )
+    if ev.champion and ev.champion.run_id in ev.predictions:
+        chosen[f"champion: {ev.champion.model} on {ev.champion.feature_set}"] = ev.champion.run_id
     for feature_set in compare.FEATURE_SETS:
         part = table.loc[
             (table["feature_set"] == feature_set) & table["run_id"].isin(list(ev.predictions))
@@ -447,32 +447,28 @@ def decision_section(ev: Evidence, a: Analysis) -> Section:
     blocks: list = []
     reg = ev.registry_report
     if reg:
-        cand = reg.get("candidate") or {}
-        gate = reg.get("gate") or {}
-        metric = gate.get("metric", cand.get("metric", _metric(ev)))
+        cand, gate = reg.candidate, reg.gate
+        metric = gate.metric
         blocks.append(
             KeyValues(
                 [
                     (
                         "candidate",
-                        f"{cand.get('model')} on {cand.get('feature_set')} (version {cand.get('version')}, run {cand.get('run_id')})",
+                        f"{cand.model} on {cand.feature_set} (version {cand.version}, run {cand.run_id})",
                     ),
-                    (f"candidate validation {_label(metric)}", _num(cand.get("val"))),
-                    (
-                        f"candidate test {_label(metric)}",
-                        _num(gate.get("candidate_test", cand.get("test"))),
-                    ),
-                    ("champion before", _who(reg.get("champion_before"))),
+                    (f"candidate validation {_label(metric)}", _num(reg.candidate_val)),
+                    (f"candidate test {_label(metric)}", _num(gate.candidate_test)),
+                    ("champion before", _who(reg.champion_before)),
                     (
                         f"champion before, test {_label(metric)} on the same rows",
-                        _num(gate.get("champion_test")),
+                        _num(gate.champion_test),
                     ),
                     (
                         "gate",
-                        f"promote if the candidate's test {_label(metric)} beats the champion's by at least {gate.get('min_improvement')}",
+                        f"promote if the candidate's test {_label(metric)} beats the champion's by at least {gate.min_improvement}",
                     ),
-                    ("decision", str(reg.get("decision"))),
-                    ("champion after", _who(reg.get("champion_after"))),
+                    ("decision", gate.decision),
+                    ("champion after", _who(reg.champion_after)),
                 ],
                 caption="The champion decision (reports/registry.json)",
             )
@@ -486,7 +482,7 @@ def decision_section(ev: Evidence, a: Analysis) -> Section:
         blocks.append(
             Table(
                 pd.DataFrame(
-                    [{"alias": alias, **info} for alias, info in sorted(ev.aliases.items())]
+                    [{"alias": alias, **asdict(info)} for alias, info in sorted(ev.aliases.items())]
                 ),
                 caption="Aliases of the registered model company-risk now (MLflow registry)",
             )
@@ -576,15 +572,13 @@ def gap_sentence(metric: str, row: pd.Series) -> str:
     return f"On {metric} the champion is level with the oracle: the gap {figures} includes zero."
 
 
-def decision_sentence(reg: dict) -> str:
-    decision = reg.get("decision")
-    cand = reg.get("candidate") or {}
-    after = reg.get("champion_after") or {}
+def decision_sentence(reg: RegistryDecision) -> str:
+    decision = reg.gate.decision
     if decision == "first":
-        return f"There was no champion: the candidate (version {cand.get('version')}) became the first champion."
+        return f"There was no champion: the candidate (version {reg.candidate.version}) became the first champion."
     if decision == "promoted":
-        return f"The candidate beat the champion by the required margin and was promoted: champion is now version {after.get('version')}."
-    return f"The candidate did not beat the champion by the required margin: version {after.get('version')} stays champion; the candidate remains the challenger."
+        return f"The candidate beat the champion by the required margin and was promoted: champion is now version {reg.champion_after.version}."
+    return f"The candidate did not beat the champion by the required margin: version {reg.champion_after.version} stays champion; the candidate remains the challenger."
 
 
 def slices_section(ev: Evidence, a: Analysis) -> Section:
@@ -724,14 +718,14 @@ def lineage_section(ev: Evidence, generated_on: str) -> Section:
         facts.append(
             (
                 "champion",
-                f"company-risk version {ev.champion['version']}, run {ev.champion['run_id']}",
+                f"company-risk version {ev.champion.version}, run {ev.champion.run_id}",
             )
         )
     if ev.champion_meta:
         facts.append(
             (
                 "models/champion/champion.json",
-                f"version {ev.champion_meta.get('version')}, run {ev.champion_meta.get('run_id')}",
+                f"version {ev.champion_meta.version}, run {ev.champion_meta.run_id}",
             )
         )
     blocks: list = [KeyValues(facts, caption="Code, data and dates")]
@@ -767,12 +761,12 @@ def card_facts(ev: Evidence, a: Analysis) -> CardFacts:
     run's: its test figures are then the train stage's re-scoring of it on this run's test rows
     (reports/metrics.json), and its training range the one recorded in champion.json."""
     params = ev.runs.parent_params
-    meta = ev.champion_meta or {}
+    meta = ev.champion_meta
     row = a.champion_row
     if ev.champion:
         champion = (
-            f"{ev.champion.get('model')} on {ev.champion.get('feature_set')} features "
-            f"(company-risk version {ev.champion['version']}, run {ev.champion['run_id']})"
+            f"{ev.champion.model} on {ev.champion.feature_set} features "
+            f"(company-risk version {ev.champion.version}, run {ev.champion.run_id})"
         )
     else:
         champion = "none registered"
@@ -782,8 +776,8 @@ def card_facts(ev: Evidence, a: Analysis) -> CardFacts:
             return compare.cell(row, "test", metric)
         return _num((ev.metrics_report or {}).get(metric))
 
-    train_from = meta.get("train_from") or params.get("train_from", "?")
-    train_until = meta.get("train_until") or params.get("train_until", "?")
+    train_from = meta.train_from if meta else params["train_from"]
+    train_until = meta.train_until if meta else params["train_until"]
     return CardFacts(
         horizon_months=ev.params.features.horizon_months,
         champion=champion,
@@ -800,10 +794,10 @@ def card_facts(ev: Evidence, a: Analysis) -> CardFacts:
     )
 
 
-def _who(info: dict | None) -> str:
-    if not info:
+def _who(info: VersionRecord | None) -> str:
+    if info is None:
         return "none"
-    return f"version {info.get('version')}: {info.get('model')} on {info.get('feature_set')} (run {info.get('run_id')})"
+    return f"version {info.version}: {info.model} on {info.feature_set} (run {info.run_id})"
 
 
 def _float(value: object) -> float:

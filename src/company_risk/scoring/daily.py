@@ -49,10 +49,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from company_risk import formats
+from company_risk.artifacts import INGEST_LOG, interim_table, list_partitions
 from company_risk.atomic import atomic_directory, write_text
 from company_risk.config import ConfigError, ScoringConfig
 from company_risk.scoring import ScoringError
-from company_risk.scoring.partition import list_partitions
 
 if TYPE_CHECKING:
     from company_risk.config import IngestConfig
@@ -425,7 +425,7 @@ def _applied_drops(interim: Path) -> set[dt.date] | None:
     """The drop dates in the ingest log (empty before the first ingest); None if unreadable."""
     import pandas as pd
 
-    path = interim / "ingest_log.parquet"
+    path = interim_table(interim, INGEST_LOG)
     if not path.exists():
         return set()
     try:

@@ -16,7 +16,6 @@ threads finish, so two runs of the same day would differ in the last bits of a p
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,11 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from company_risk.artifacts import CHAMPION_META, ChampionMeta, VersionTags
 from company_risk.model_safety import load_estimator
 from company_risk.scoring import ScoringError
-
-MODEL_NAME = "company-risk"
-META_FILE = "champion.json"
 
 
 @dataclass(frozen=True)
@@ -76,41 +73,20 @@ def resolve_model(model_uri: str, tracking_uri: str | None) -> ModelRef:
             "nor an MLflow model directory (no MLmodel file there)"
         )
     meta_path = next(
-        (p for p in (folder / META_FILE, folder.parent / META_FILE) if p.exists()), None
+        (p for p in (folder / CHAMPION_META, folder.parent / CHAMPION_META) if p.exists()), None
     )
     if meta_path is None:
-        raise ScoringError(f"{folder}: no {META_FILE} saying which registered version this is")
-    meta = read_meta(meta_path)
+        raise ScoringError(f"{folder}: no {CHAMPION_META} saying which registered version this is")
+    meta = ChampionMeta.read(meta_path)
     return ModelRef(
         uri=str(folder.resolve()),
-        name=str(meta.get("model_name", MODEL_NAME)),
-        version=str(meta["version"]),
-        run_id=str(meta.get("run_id", "")),
-        feature_columns=tuple(meta.get("feature_columns") or ()),
-        train_from=meta.get("train_from"),
-        train_until=meta.get("train_until"),
+        name=meta.model_name,
+        version=meta.version,
+        run_id=meta.run_id,
+        feature_columns=meta.feature_columns,
+        train_from=meta.train_from,
+        train_until=meta.train_until,
     )
-
-
-def read_meta(path: Path) -> dict[str, Any]:
-    """`champion.json`: a JSON object naming at least the registered `version`."""
-    try:
-        meta = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScoringError(f"{path}: cannot read ({exc.strerror})") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ScoringError(f"{path}: not valid JSON ({exc})") from exc
-    if not isinstance(meta, dict):
-        raise ScoringError(f"{path}: expected a JSON object, got {type(meta).__name__}")
-    version = meta.get("version")
-    if isinstance(version, bool) or not isinstance(version, str | int) or str(version) == "":
-        raise ScoringError(f"{path}: no `version` saying which registered version this is")
-    columns = meta.get("feature_columns")
-    if columns is not None and (
-        not isinstance(columns, list) or not all(isinstance(c, str) for c in columns)
-    ):
-        raise ScoringError(f"{path}: `feature_columns` is not a list of column names")
-    return meta
 
 
 def tracking_database_missing(tracking_uri: str | None) -> str | None:
@@ -159,16 +135,15 @@ def _resolve_registered(model_uri: str, tracking_uri: str | None) -> ModelRef:
         raise ScoringError(
             f"--model-uri {model_uri}: cannot resolve in {tracking_uri}: {exc.message}"
         ) from exc
-    tags = dict(mv.tags or {})
-    columns = tuple(c for c in tags.get("features", "").split(",") if c)
+    tags = VersionTags.from_dict(dict(mv.tags or {}), f"{model_uri} (version {mv.version})")
     return ModelRef(
         uri=f"models:/{mv.name}/{mv.version}",
         name=mv.name,
         version=str(mv.version),
         run_id=mv.run_id or "",
-        feature_columns=columns,
-        train_from=tags.get("train_from"),
-        train_until=tags.get("train_until"),
+        feature_columns=tags.features,
+        train_from=tags.train_from,
+        train_until=tags.train_until,
     )
 
 

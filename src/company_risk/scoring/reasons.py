@@ -1,7 +1,7 @@
 """Reasons: the top drivers of each company's probability, in plain words, with the facts.
 
 The drivers are the champion's own per-feature contributions (TreeSHAP, XGBoost's
-`pred_contribs`, or coefficients — whatever `train.explain` computes for that model), so the
+`pred_contribs`, or coefficients — whatever `company_risk.explain` computes for that model), so the
 reason always explains the number actually published. Each driver is worded through the feature
 catalogue ("a board member sat on 3 companies that defaulted"); for tax-debt and annual-report
 drivers the words are the register's facts instead ("tax debt 4,210 € for 95 days", "annual

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from company_risk import tracking
+from company_risk.artifacts import SCORING_EXPERIMENT, previous_partition, read_scores
 from company_risk.config import Params, ProjectPaths, ScoringConfig
 from company_risk.provenance import git_commit, params_hash
 from company_risk.scoring import ScoringError
@@ -32,12 +33,11 @@ from company_risk.scoring.credit import credit_terms
 from company_risk.scoring.drift import drift_table, season_reference
 from company_risk.scoring.facts import board_changes, company_facts
 from company_risk.scoring.model import LoadedModel, check_columns, check_signature, predict
-from company_risk.scoring.partition import previous_partition, read_scores, write_partition
+from company_risk.scoring.partition import write_partition
 from company_risk.scoring.reasons import Phrase, fact_texts, top_reasons
 
 log = logging.getLogger("company_risk.score")
 
-EXPERIMENT = "company-risk-scoring"
 ENGINES = ("pandas", "spark")
 _REGISTRY_CODE = re.compile(r"^\d{8}$")
 
@@ -83,7 +83,7 @@ def score_population(
 
     `probability` may be given by another engine (Spark); otherwise the model predicts here.
     """
-    from company_risk.train.explain import feature_contributions
+    from company_risk.explain import feature_contributions
 
     check_signature(model, features)
     unworded = [c for c in model.input_columns if c not in phrases]
@@ -384,7 +384,7 @@ def log_scoring_run(tracking_uri: str, manifest: dict, project: ProjectPaths) ->
 
     mlflow.set_tracking_uri(tracking_uri)
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
-    experiment_id = tracking.experiment_id(client, EXPERIMENT, project)
+    experiment_id = tracking.experiment_id(client, SCORING_EXPERIMENT, project)
     metrics = {f"n_class_{k}": v for k, v in manifest["rows_per_class"].items()}
     metrics |= {"n_companies": manifest["rows"], "n_alerts": manifest["alerts"]}
     metrics |= {f"probability_{k}": v for k, v in manifest["probability_quantiles"].items()}

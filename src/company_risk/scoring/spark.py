@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from company_risk.artifacts import ALERTS_FILE, MANIFEST_FILE, partition_dir
 from company_risk.atomic import write_json
 from company_risk.scoring import ScoringError
 from company_risk.scoring.model import LoadedModel
-from company_risk.scoring.partition import ALERTS, MANIFEST, partition_dir
 
 
 def spark_session(master: str = "local[2]"):
@@ -92,6 +92,6 @@ def write_partition_spark(
         .parquet(str(Path(out).resolve()))
     )
     target = partition_dir(out, date)
-    alerts.to_csv(target / ALERTS, index=False, lineterminator="\n")
-    write_json(manifest, target / MANIFEST)
+    alerts.to_csv(target / ALERTS_FILE, index=False, lineterminator="\n")
+    write_json(manifest, target / MANIFEST_FILE)
     return target

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from company_risk.artifacts import TRUTH_FILES
 from company_risk.atomic import atomic_directory
 from company_risk.synth.world import World
 
-TRUTH_FILES = {"latent": "latent.parquet", "exits": "exits.parquet", "pd": "pd.parquet"}
 HORIZON_MONTHS = 12
 
 

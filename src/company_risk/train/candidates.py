@@ -319,16 +319,6 @@ def calibrate(fitted: Pipeline, X_val: pd.DataFrame, y_val: np.ndarray, method: 
     return Pipeline([("prep", prep), ("model", calibrated)])
 
 
-def inner_estimator(model: Pipeline) -> Any:
-    """The trained estimator inside a served candidate (below calibration and freezing)."""
-    step = model.steps[-1][1]
-    if isinstance(step, CalibratedClassifierCV):
-        step = step.estimator
-    if isinstance(step, FrozenEstimator):
-        step = step.estimator
-    return step
-
-
 def describe_settings(settings: dict[str, Any]) -> dict[str, str]:
     """Settings as MLflow params (strings; lists joined), without the nested search space."""
     return {

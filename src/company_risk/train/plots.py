@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from company_risk.train import metrics as m
+from company_risk import metrics as m
 
 _SIZE = (4.0, 3.6)
 _DPI = 80

@@ -34,33 +34,22 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 
+from company_risk.artifacts import (
+    CHALLENGER,
+    CHAMPION,
+    CHAMPION_META,
+    REGISTERED_MODEL,
+    ArtifactError,
+    ChampionMeta,
+    GateRecord,
+    VersionRecord,
+    VersionTags,
+)
 from company_risk.atomic import atomic_directory, atomic_path
+from company_risk.metrics import better
 from company_risk.model_safety import SKOPS_TRUSTED_TYPES, load_estimator
-from company_risk.train.metrics import better
 
-MODEL_NAME = "company-risk"
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 log = logging.getLogger("company_risk.train")
-
-
-@dataclass(frozen=True)
-class Gate:
-    """The promotion decision and the figures it rests on."""
-
-    decision: str  # "first" | "promoted" | "kept"
-    metric: str
-    min_improvement: float
-    candidate_test: float
-    champion_test: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "min_improvement": self.min_improvement,
-            "candidate_test": self.candidate_test,
-            "champion_test": self.champion_test,
-        }
 
 
 def gate(
@@ -69,73 +58,80 @@ def gate(
     candidate_test: float,
     champion_test: float | None,
     has_champion: bool | None = None,
-) -> Gate:
+) -> GateRecord:
     """Decide promotion: `first` without a champion, `promoted` if the candidate beats the
     champion's score on the same test rows by at least `min_improvement`, else `kept`.
 
     A champion that cannot score today's rows (its features no longer exist: `has_champion`
     but no `champion_test`) is replaced, since it could not serve the daily job either.
     """
-    if min_improvement < 0:
-        raise ValueError(f"selection.min_improvement must be >= 0, got {min_improvement}")
     if champion_test is None:
         decision = "promoted" if has_champion else "first"
     elif better(metric, candidate_test, champion_test, margin=min_improvement):
         decision = "promoted"
     else:
         decision = "kept"
-    return Gate(decision, metric, float(min_improvement), float(candidate_test), champion_test)
+    return GateRecord(
+        decision, metric, float(min_improvement), float(candidate_test), champion_test
+    )
 
 
 @dataclass(frozen=True)
 class ChampionInfo:
-    """What the registry knows about a version (from the tags set when it was registered)."""
+    """A registered version and its tags; `tags` is None when they are not this project's
+    (a version registered by other code), which the gate treats like a champion that cannot
+    score today's rows."""
 
     version: str
     run_id: str
-    tags: dict[str, str]
+    tags: VersionTags | None
 
-    @property
-    def model(self) -> str:
-        return self.tags.get("model", "")
-
-    @property
-    def feature_set(self) -> str:
-        return self.tags.get("feature_set", "")
-
-    def summary(self) -> dict[str, str]:
-        return {
-            "version": self.version,
-            "run_id": self.run_id,
-            "model": self.model,
-            "feature_set": self.feature_set,
-        }
+    def record(self, test: float | None = None) -> VersionRecord:
+        return VersionRecord(
+            version=self.version,
+            run_id=self.run_id,
+            model="" if self.tags is None else self.tags.model,
+            feature_set="" if self.tags is None else self.tags.feature_set,
+            test=test,
+        )
 
 
-def current_champion(client: mlflow.MlflowClient, name: str = MODEL_NAME) -> ChampionInfo | None:
+def _info(version: Any) -> ChampionInfo:
+    where = f"registered version {version.version}"
+    try:
+        tags = VersionTags.from_dict(dict(version.tags or {}), where)
+    except ArtifactError as exc:
+        log.warning("%s; it is treated as a champion that cannot score today's rows", exc)
+        tags = None
+    return ChampionInfo(str(version.version), version.run_id, tags)
+
+
+def current_champion(
+    client: mlflow.MlflowClient, name: str = REGISTERED_MODEL
+) -> ChampionInfo | None:
     """The version behind alias `champion`, or None when the model or alias does not exist."""
     try:
         version = client.get_model_version_by_alias(name, CHAMPION)
     except MlflowException:
         return None
-    return ChampionInfo(str(version.version), version.run_id, dict(version.tags))
+    return _info(version)
 
 
 def register_candidate(
-    client: mlflow.MlflowClient, model_uri: str, tags: dict[str, str], name: str = MODEL_NAME
+    client: mlflow.MlflowClient, model_uri: str, tags: VersionTags, name: str = REGISTERED_MODEL
 ) -> ChampionInfo:
     """Register `model_uri` as a new version and point `challenger` at it."""
-    version = mlflow.register_model(model_uri, name, tags=tags)
+    version = mlflow.register_model(model_uri, name, tags=tags.to_dict())
     client.set_registered_model_alias(name, CHALLENGER, version.version)
-    return ChampionInfo(str(version.version), version.run_id, dict(tags))
+    return ChampionInfo(str(version.version), version.run_id, tags)
 
 
 def record_gate(
     client: mlflow.MlflowClient,
     candidate: ChampionInfo,
-    decision: Gate,
+    decision: GateRecord,
     champion_before: ChampionInfo | None,
-    name: str = MODEL_NAME,
+    name: str = REGISTERED_MODEL,
 ) -> ChampionInfo:
     """Tag the candidate version with the decision and return the champion the gate chose.
     The alias does not move here: `publish_champion` moves it once the files are written."""
@@ -162,7 +158,7 @@ def publish_champion(
     champion_after: ChampionInfo,
     champion_before: ChampionInfo | None,
     outputs: Sequence[Path],
-    name: str = MODEL_NAME,
+    name: str = REGISTERED_MODEL,
 ) -> Iterator[None]:
     """Write the champion's files (the export, the reports) in the block; `champion` moves to
     `champion_after` only after the block has written them all. If the block or the alias move
@@ -236,7 +232,7 @@ def _kept(paths: Sequence[Path]) -> Iterator[Any]:
         yield restore
 
 
-def load_version(version: str, name: str = MODEL_NAME, *, allow_pickle: bool = False) -> Any:
+def load_version(version: str, name: str = REGISTERED_MODEL, *, allow_pickle: bool = False) -> Any:
     """The scikit-learn Pipeline of a registered version, downloaded and checked against the
     project's allow-list before it is deserialised (company_risk.model_safety)."""
     with tempfile.TemporaryDirectory(prefix="company-risk-model-") as scratch:
@@ -252,7 +248,7 @@ def export_champion(
     signature: ModelSignature | None,
     input_example: pd.DataFrame,
     pip_requirements: list[str],
-    meta: dict[str, Any],
+    meta: ChampionMeta,
 ) -> Path:
     """Save the champion as an MLflow model directory at `target` (atomically) with
     `champion.json` beside `MLmodel`: name, version, run id, feature set and columns, and the
@@ -267,7 +263,7 @@ def export_champion(
             skops_trusted_types=SKOPS_TRUSTED_TYPES,
             pip_requirements=pip_requirements,
         )
-        (tmp / "champion.json").write_text(
-            json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+        (tmp / CHAMPION_META).write_text(
+            json.dumps(meta.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
     return target

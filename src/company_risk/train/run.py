@@ -33,10 +33,14 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from sqlalchemy.exc import SQLAlchemyError
 
+from company_risk import artifacts as art
+from company_risk import metrics as m
 from company_risk import tracking
 from company_risk.atomic import write_json, write_text
 from company_risk.config import Params, ProjectPaths
 from company_risk.errors import CompanyRiskError
+from company_risk.explain import feature_importance
+from company_risk.oracle import OracleError, oracle_metrics, read_truth
 from company_risk.provenance import file_md5, git_commit, params_hash
 from company_risk.schemas import (
     CATEGORICAL_FEATURES,
@@ -46,23 +50,10 @@ from company_risk.schemas import (
     feature_columns,
 )
 from company_risk.train import candidates as cand
-from company_risk.train import metrics as m
 from company_risk.train import registry
-from company_risk.train.explain import feature_importance
 from company_risk.train.plots import evaluation_figures
 from company_risk.train.split import SplitError, TemporalSplit, stratified_subsample, temporal_split
 
-EXPERIMENT = "company-risk"
-# what `_write_reports` writes under reports/: put back with the export if publishing fails
-REPORT_FILES = (
-    "metrics.json",
-    "comparison.csv",
-    "comparison.json",
-    "registry.json",
-    "plots/roc.csv",
-    "plots/pr.csv",
-    "plots/calibration.csv",
-)
 log = logging.getLogger("company_risk.train")
 
 
@@ -100,7 +91,7 @@ class Candidate:
 class TrainResult:
     parent_run_id: str
     comparison: pd.DataFrame
-    registry: dict[str, Any]
+    registry: art.RegistryDecision
     metrics: dict[str, float]
     champion_dir: Path
     timings: dict[str, float] = field(default_factory=dict)
@@ -164,17 +155,6 @@ def read_features(path: Path) -> pd.DataFrame:
     if not Path(path).exists():
         raise TrainError(f"{path}: features table not found (run `company-risk features` first)")
     return pd.read_parquet(path)
-
-
-def read_truth(truth_dir: Path | None) -> pd.DataFrame | None:
-    """The world's true 12-month default probabilities, or None outside a synthetic world."""
-    if truth_dir is None:
-        return None
-    path = Path(truth_dir) / "pd.parquet"
-    if not path.exists():
-        return None
-    truth = pd.read_parquet(path, columns=["company_id", "month", "pd_12m"])
-    return truth.astype({"company_id": "str"})
 
 
 def pip_requirements() -> list[str]:
@@ -336,13 +316,13 @@ def log_candidate(
         )
         (folder / "predictions").mkdir()
         _predictions(val, candidate.val_probability).to_parquet(
-            folder / "predictions" / "validation.parquet", index=False
+            folder / art.PREDICTIONS["validation"], index=False
         )
         _predictions(test, candidate.test_probability).to_parquet(
-            folder / "predictions" / "test.parquet", index=False
+            folder / art.PREDICTIONS["test"], index=False
         )
         importance = feature_importance(candidate.model, val[candidate.columns], max_rows=1000)
-        importance.reset_index().to_csv(folder / "feature_importance.csv", index=False)
+        importance.reset_index().to_csv(folder / art.IMPORTANCE, index=False)
         confusion = m.confusion(
             test[LABEL].to_numpy(), candidate.test_probability, candidate.threshold
         )
@@ -379,42 +359,6 @@ def comparison_table(candidates: list[Candidate]) -> pd.DataFrame:
         for c in candidates
     ]
     return pd.DataFrame(rows)
-
-
-def true_probabilities(rows: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
-    """The world's true 12-month default probability of each row (company_id, snapshot_date),
-    in row order; NaN where the truth has none."""
-    keys = rows[["company_id", "snapshot_date"]].astype({"company_id": "str"})
-    keyed = truth.rename(columns={"month": "snapshot_date"}).drop_duplicates(
-        ["company_id", "snapshot_date"]
-    )
-    keyed["snapshot_date"] = keyed["snapshot_date"].astype(keys["snapshot_date"].dtype)
-    joined = keys.reset_index(drop=True).merge(
-        keyed, on=["company_id", "snapshot_date"], how="left"
-    )
-    return joined["pd_12m"].to_numpy(dtype=float)
-
-
-def oracle_metrics(test: pd.DataFrame, truth: pd.DataFrame) -> tuple[dict[str, float], np.ndarray]:
-    """ROC-AUC and PR-AUC of the world's true probabilities on the test rows they cover, and
-    the positions of those rows (so the champion is compared on exactly the same rows)."""
-    true_p = true_probabilities(test, truth)
-    covered = np.flatnonzero(~np.isnan(true_p))
-    y = test[LABEL].to_numpy()[covered]
-    if len(covered) == 0 or len(np.unique(y)) < 2:
-        raise TrainError(
-            "data/truth/pd.parquet covers no test rows with both classes; cannot score the oracle"
-        )
-    p = true_p[covered]
-    full = m.binary_metrics(y, p, m.choose_threshold(y, p))
-    return (
-        {
-            "oracle_test_roc_auc": full["roc_auc"],
-            "oracle_test_pr_auc": full["pr_auc"],
-            "oracle_test_rows": float(len(covered)),
-        },
-        covered,
-    )
 
 
 def close_leftover_runs(client: mlflow.MlflowClient, experiment_id: str) -> list[str]:
@@ -457,7 +401,7 @@ def _open_tracking(
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
         client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-        experiment_id = tracking.experiment_id(client, EXPERIMENT, paths)
+        experiment_id = tracking.experiment_id(client, art.TRAINING_EXPERIMENT, paths)
         close_leftover_runs(client, experiment_id)
         active = mlflow.start_run(experiment_id=experiment_id, run_name="train")
     except (MlflowException, SQLAlchemyError, OSError) as exc:
@@ -558,20 +502,22 @@ def run_training(
 
         champion_before = registry.current_champion(client)
         champion_before_test, champion_before_p = None, None
-        if champion_before is not None:
+        # a version without this project's tags cannot be kept: it is not scored, so replaced
+        if champion_before is not None and champion_before.tags is not None:
             champion_before_p = _score_version(champion_before.version, test)
             if champion_before_p is not None:
                 champion_before_test = _metric_on(metric, y_test, champion_before_p)
-        version_tags = {
-            "model": best.model_name,
-            "feature_set": best.feature_set,
-            "threshold": f"{best.threshold:.10g}",
-            "train_from": described["train_from"],
-            "train_until": described["train_until"],
-            "features": ",".join(best.columns),
-            f"val_{metric}": f"{best.val_metrics[metric]:.6f}",
-            f"test_{metric}": f"{best.test_metrics[metric]:.6f}",
-        }
+        version_tags = art.VersionTags(
+            model=best.model_name,
+            feature_set=best.feature_set,
+            threshold=best.threshold,
+            train_from=described["train_from"],
+            train_until=described["train_until"],
+            features=tuple(best.columns),
+            metric=metric,
+            val=best.val_metrics[metric],
+            test=best.test_metrics[metric],
+        )
         challenger = registry.register_candidate(client, best.model_uri, version_tags)
         decision = registry.gate(
             metric,
@@ -583,22 +529,20 @@ def run_training(
         champion_after = registry.record_gate(client, challenger, decision, champion_before)
 
         if champion_after.version == challenger.version:
-            champion_model, champion_p, champion_threshold = (
-                best.model,
-                best.test_probability,
-                best.threshold,
-            )
+            champion_model, champion_p = best.model, best.test_probability
             champion_tags = version_tags
         else:
             champion_model = registry.load_version(champion_after.version)
             champion_p, champion_tags = champion_before_p, champion_after.tags
-            champion_threshold = float(
-                champion_tags.get("threshold", m.choose_threshold(y_test, champion_p))
-            )
+        assert champion_tags is not None  # a kept champion has scored today's rows
+        champion_threshold = champion_tags.threshold
         champion_metrics = m.binary_metrics(y_test, champion_p, champion_threshold)
         report_metrics = {**champion_metrics, "threshold": champion_threshold}
         if truth is not None:
-            oracle, covered = oracle_metrics(test, truth)
+            try:
+                oracle, covered = oracle_metrics(test, truth)
+            except OracleError as exc:
+                raise TrainError(str(exc)) from exc
             report_metrics.update(oracle)
             on_same = m.binary_metrics(y_test[covered], champion_p[covered], champion_threshold)
             report_metrics["oracle_gap_roc_auc"] = (
@@ -607,28 +551,25 @@ def run_training(
             mlflow.log_metrics(oracle)
         mlflow.log_metrics({f"champion_test_{k}": v for k, v in champion_metrics.items()})
 
-        registry_report = {
-            "candidate": {
-                "model": best.model_name,
-                "feature_set": best.feature_set,
-                "run_id": best.run_id,
-                "version": challenger.version,
-                "metric": metric,
-                "val": best.val_metrics[metric],
-                "test": best.test_metrics[metric],
-            },
-            "champion_before": None
+        registry_report = art.RegistryDecision(
+            training_run_id=parent.info.run_id,
+            candidate=challenger.record(best.test_metrics[metric]),
+            candidate_val=best.val_metrics[metric],
+            champion_before=None
             if champion_before is None
-            else {**champion_before.summary(), "test": champion_before_test},
-            "decision": decision.decision,
-            "champion_after": champion_after.summary(),
-            "gate": decision.as_dict(),
-        }
-        champion_columns = champion_tags.get("features", "").split(",")
+            else champion_before.record(champion_before_test),
+            champion_after=champion_after.record(
+                best.test_metrics[metric]
+                if champion_after.version == challenger.version
+                else champion_before_test
+            ),
+            gate=decision,
+        )
+        champion_columns = list(champion_tags.features)
         example = test[champion_columns].head(5)
         signature = infer_signature(example, champion_model.predict_proba(example))
         # the export and the reports first, the alias last; a failure puts all three back
-        published = [paths.champion_model, *(paths.reports / f for f in REPORT_FILES)]
+        published = [paths.champion_model, *(paths.reports / f for f in art.TRAIN_REPORTS)]
         with registry.publish_champion(client, champion_after, champion_before, published):
             registry.export_champion(
                 champion_model,
@@ -636,17 +577,17 @@ def run_training(
                 signature=signature,
                 input_example=example,
                 pip_requirements=requirements,
-                meta={
-                    "model_name": registry.MODEL_NAME,
-                    "version": champion_after.version,
-                    "run_id": champion_after.run_id,
-                    "model": champion_tags.get("model"),
-                    "feature_set": champion_tags.get("feature_set"),
-                    "feature_columns": champion_columns,
-                    "threshold": champion_threshold,
-                    "train_from": champion_tags.get("train_from"),
-                    "train_until": champion_tags.get("train_until"),
-                },
+                meta=art.ChampionMeta(
+                    model_name=art.REGISTERED_MODEL,
+                    version=champion_after.version,
+                    run_id=champion_after.run_id,
+                    model=champion_tags.model,
+                    feature_set=champion_tags.feature_set,
+                    feature_columns=tuple(champion_columns),
+                    threshold=champion_threshold,
+                    train_from=champion_tags.train_from,
+                    train_until=champion_tags.train_until,
+                ),
             )
             _write_reports(
                 paths.reports, comparison, report_metrics, registry_report, y_test, champion_p
@@ -694,14 +635,14 @@ def _write_reports(
     folder: Path,
     comparison: pd.DataFrame,
     metrics: dict[str, float],
-    registry_report: dict[str, Any],
+    registry_report: art.RegistryDecision,
     y_test: np.ndarray,
     champion_p: np.ndarray,
 ) -> None:
     """The DVC metrics and plots: champion's test metrics, all runs (CSV for people, JSON for
     `dvc metrics`), the registry decision, and the champion's ROC / PR / calibration curves."""
-    write_json({k: round(float(v), 6) for k, v in metrics.items()}, folder / "metrics.json")
-    write_text(comparison.to_csv(index=False, float_format="%.6f"), folder / "comparison.csv")
+    write_json({k: round(float(v), 6) for k, v in metrics.items()}, folder / art.HEADLINE_METRICS)
+    write_text(comparison.to_csv(index=False, float_format="%.6f"), folder / art.COMPARISON_TABLE)
     # DVC reads metrics only from JSON/YAML/TOML: the same table keyed by run name
     by_run = {
         f"{row['model']}__{row['feature_set']}": {
@@ -709,16 +650,12 @@ def _write_reports(
         }
         for row in comparison.to_dict("records")
     }
-    write_json(by_run, folder / "comparison.json")
-    write_json(registry_report, folder / "registry.json")
-    plots = folder / "plots"
-    write_text(
-        m.roc_points(y_test, champion_p).to_csv(index=False, float_format="%.6f"), plots / "roc.csv"
-    )
-    write_text(
-        m.pr_points(y_test, champion_p).to_csv(index=False, float_format="%.6f"), plots / "pr.csv"
-    )
-    write_text(
-        m.calibration_points(y_test, champion_p).to_csv(index=False, float_format="%.6f"),
-        plots / "calibration.csv",
-    )
+    write_json(by_run, folder / art.GRID_METRICS)
+    write_json(registry_report.to_dict(), folder / art.REGISTRY_DECISION)
+    curves = {
+        "roc": m.roc_points(y_test, champion_p),
+        "pr": m.pr_points(y_test, champion_p),
+        "calibration": m.calibration_points(y_test, champion_p),
+    }
+    for name, points in curves.items():
+        write_text(points.to_csv(index=False, float_format="%.6f"), folder / art.PLOT_FILES[name])

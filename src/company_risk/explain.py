@@ -23,6 +23,8 @@ they still sum to logit(p(row)) - logit(p(reference)).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import shap
@@ -30,19 +32,29 @@ import xgboost
 from scipy.special import expit, logit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
 from company_risk.errors import CompanyRiskError
-from company_risk.train.candidates import inner_estimator
 
 _EPS = 1e-6
 
 
 class ExplainError(CompanyRiskError, ValueError):
     """The model or the rows cannot be explained (missing columns, unfitted model)."""
+
+
+def inner_estimator(model: Pipeline) -> Any:
+    """The trained estimator inside a served candidate (below calibration and freezing)."""
+    step = model.steps[-1][1]
+    if isinstance(step, CalibratedClassifierCV):
+        step = step.estimator
+    if isinstance(step, FrozenEstimator):
+        step = step.estimator
+    return step
 
 
 def feature_contributions(
