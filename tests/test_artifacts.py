@@ -81,3 +81,18 @@ def test_a_spark_scored_day_is_a_scored_day_for_every_reader(tmp_path):
     assert art.list_partitions(tmp_path) == [day]
     assert read_scores_day(tmp_path).scores["company_id"].tolist() == ["1", "2"]
     assert score_history(tmp_path, "2")["risk_class"].tolist() == ["IV"]
+
+
+def test_each_family_has_one_name_from_the_definitions_to_the_report():
+    """A feature's family, its feature set in params.yaml, the catalogue and the report's
+    labels all use the same name; its columns carry the family's prefix."""
+    from company_risk.config import ModelsConfig
+    from company_risk.features.catalogue import FEATURES, catalogue_markdown
+    from company_risk.report.compare import FAMILIES, FEATURE_SET_LABELS
+    from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_FAMILIES, family_of
+
+    assert {f.family for f in FEATURES} == set(FEATURE_FAMILIES) == set(FAMILIES)
+    assert all(family_of(f.name) == f.family for f in FEATURES)
+    assert set(ModelsConfig().feature_sets) == set(FEATURE_SET_LABELS)
+    assert {f.name for f in FEATURES if f.categorical} == set(CATEGORICAL_FEATURES)
+    assert "| descriptive |" in catalogue_markdown()

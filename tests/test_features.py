@@ -19,7 +19,7 @@ from company_risk.features.labels import default_known_on, labels
 from company_risk.features.population import population
 from company_risk.features.tables import load_interim
 from company_risk.formats import REPORT_COLUMNS
-from company_risk.schemas import CATEGORICAL_FEATURES, INTERIM_TABLES
+from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_FAMILIES, INTERIM_TABLES, family_of
 
 T = pd.Timestamp
 
@@ -356,8 +356,8 @@ def test_build_features_columns_dtypes_and_labels():
     out = build_features(tables, dates, CFG)
     names = [f.name for f in FEATURES]
     assert list(out.columns) == ["company_id", "snapshot_date", *names, "label"]
-    assert [c.split("__")[0] for c in names] == sorted(
-        [c.split("__")[0] for c in names], key=["graph", "tax", "desc"].index
+    assert [family_of(c) for c in names] == sorted(
+        [family_of(c) for c in names], key=list(FEATURE_FAMILIES).index
     )
     assert str(out["snapshot_date"].dtype) == "datetime64[us]"
     assert str(out["label"].dtype) == "int8"
@@ -423,10 +423,10 @@ def test_catalogue_lists_every_feature_the_build_produces():
 def test_a_clock_feature_must_be_measured_in_time():
     from company_risk.features.registry import define
 
-    (age,) = define("desc", [("age_years", "years since", "years", "age")], clocks=("age_years",))
+    (age,) = define("descriptive", [("age_years", "years since", "years", "age")], clocks=("age_years",))
     assert age.clock
     with pytest.raises(ValueError, match="clock feature 'desc__capital' needs a unit of time"):
-        define("desc", [("capital", "share capital", "EUR", "capital")], clocks=("capital",))
+        define("descriptive", [("capital", "share capital", "EUR", "capital")], clocks=("capital",))
 
 
 def test_graph_config_changes_reach_the_graph_family():

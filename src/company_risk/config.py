@@ -28,7 +28,7 @@ import yaml
 
 from company_risk import artifacts, formats
 from company_risk.errors import CompanyRiskError
-from company_risk.schemas import FEATURE_SET_PREFIXES, METRIC_NAMES, RISK_CLASSES
+from company_risk.schemas import FEATURE_SET_PREFIXES, FEATURE_SETS, METRIC_NAMES, RISK_CLASSES
 
 
 class ConfigError(CompanyRiskError, ValueError):
@@ -230,7 +230,7 @@ class ModelsConfig:
     data scientist can add a hyperparameter in params.yaml without a code change here."""
 
     seed: int = 7
-    feature_sets: tuple[str, ...] = ("graph", "tax", "descriptive", "all")
+    feature_sets: tuple[str, ...] = FEATURE_SETS
     search_iterations: int = 4
     search_max_rows: int = 10000
     max_train_rows: int | None = None

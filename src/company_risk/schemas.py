@@ -164,9 +164,19 @@ INTERIM_TABLES: dict[str, dict[str, str]] = {
     },
 }
 
-FEATURE_FAMILIES = ("graph", "tax", "desc")
-FEATURE_SET_PREFIXES = {"graph": ("graph__",), "tax": ("tax__",), "descriptive": ("desc__",)}
-FEATURE_SET_PREFIXES["all"] = tuple(p for v in FEATURE_SET_PREFIXES.values() for p in v)
+# The feature families: each name is also the feature set of that family alone (params.yaml
+# `models.feature_sets`), and maps to the prefix of its columns in features.parquet.
+FEATURE_FAMILIES = {"graph": "graph__", "tax": "tax__", "descriptive": "desc__"}
+ALL_FEATURES = "all"  # the feature set of every family together
+FEATURE_SET_PREFIXES = {name: (prefix,) for name, prefix in FEATURE_FAMILIES.items()}
+FEATURE_SET_PREFIXES[ALL_FEATURES] = tuple(FEATURE_FAMILIES.values())
+FEATURE_SETS = tuple(FEATURE_SET_PREFIXES)
+
+
+def family_of(column: str) -> str | None:
+    """The family of a feature column, by its prefix; None for a key or the label."""
+    return next((f for f, prefix in FEATURE_FAMILIES.items() if column.startswith(prefix)), None)
+
 
 # features.parquet: these keys, then `graph__*`, `tax__*`, `desc__*` columns (float64, except the
 # categorical `desc__legal_form`, `desc__sector`, `desc__county` which are str), then `label`

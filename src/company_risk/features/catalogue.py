@@ -11,9 +11,6 @@ from company_risk.features.registry import Feature
 
 FEATURES: tuple[Feature, ...] = graph.FEATURES + tax.FEATURES + descriptive.FEATURES
 
-# family -> the feature-set name the training stage uses for it (schemas.FEATURE_SET_PREFIXES)
-FEATURE_SET = {"graph": "graph", "tax": "tax", "desc": "descriptive"}
-
 
 def by_name() -> dict[str, Feature]:
     """Feature name -> its definition."""
@@ -40,6 +37,6 @@ def catalogue_markdown() -> str:
     ]
     for f in FEATURES:
         meaning = f.meaning.replace("|", "\\|")
-        lines.append(f"| `{f.name}` | {FEATURE_SET[f.family]} | {meaning} | {f.unit} |")
+        lines.append(f"| `{f.name}` | {f.family} | {meaning} | {f.unit} |")
     lines.append("")
     return "\n".join(lines)

@@ -22,7 +22,7 @@ from company_risk.config import FeaturesConfig
 from company_risk.features.registry import DAYS_PER_MONTH, DAYS_PER_YEAR, define, family_frame
 
 FEATURES = define(
-    "desc",
+    "descriptive",
     [
         ("age_years", "years since the first registry entry", "years", "company age"),
         ("legal_form", "legal form (e.g. Osaühing)", "category", "legal form"),
@@ -114,7 +114,6 @@ FEATURES = define(
             "negative equity in the last report",
         ),
     ],
-    categorical=("legal_form", "sector", "county"),
     clocks=("age_years", "vat_age_years", "months_since_last_report"),
 )
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-FAMILY_PREFIX = {"graph": "graph__", "tax": "tax__", "desc": "desc__"}
+from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_FAMILIES
+
 DIMENSIONLESS = frozenset({"ratio", "share", "flag", "score", "category", "log ratio"})
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -46,18 +47,17 @@ class Feature:
         return "" if self.unit in DIMENSIONLESS else self.unit
 
     def __post_init__(self) -> None:
-        prefix = FAMILY_PREFIX[self.family]
+        prefix = FEATURE_FAMILIES[self.family]
         if not self.name.startswith(prefix):
             raise ValueError(f"feature {self.name!r} of family {self.family} must start {prefix}")
         if self.clock and self.unit not in UNIT_DAYS:
             raise ValueError(f"clock feature {self.name!r} needs a unit of time, not {self.unit!r}")
 
 
-def define(
-    family: str, rows: list[tuple[str, str, str, str]], categorical=(), clocks=()
-) -> tuple[Feature, ...]:
-    """Definitions of one family from (suffix, meaning, unit, phrase) rows."""
-    prefix = FAMILY_PREFIX[family]
+def define(family: str, rows: list[tuple[str, str, str, str]], clocks=()) -> tuple[Feature, ...]:
+    """Definitions of one family from (suffix, meaning, unit, phrase) rows. Which columns are
+    categorical is schemas.CATEGORICAL_FEATURES (train and scoring read it there too)."""
+    prefix = FEATURE_FAMILIES[family]
     return tuple(
         Feature(
             prefix + s,
@@ -65,7 +65,7 @@ def define(
             meaning,
             unit,
             phrase,
-            categorical=s in categorical,
+            categorical=prefix + s in CATEGORICAL_FEATURES,
             clock=s in clocks,
         )
         for s, meaning, unit, phrase in rows

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from company_risk.metrics import LOWER_IS_BETTER, METRIC_NAMES
+from company_risk.schemas import FEATURE_FAMILIES, FEATURE_SETS
 
 STUDY_MODELS = ("decision_tree", "random_forest", "mlp", "svm", "naive_bayes")
 BASELINE_MODELS = ("xgboost", "logistic_regression")
-FAMILIES = ("graph", "tax", "descriptive")
-FEATURE_SETS = (*FAMILIES, "all")
+FAMILIES = tuple(FEATURE_FAMILIES)
 MODEL_LABELS = {
     "decision_tree": "Decision tree",
     "random_forest": "Random forest",

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from company_risk.metrics import calibration_points, pr_points, roc_points
+from company_risk.schemas import family_of
 
 DPI = 100
 
@@ -196,12 +197,11 @@ def risk_class_figure(table: pd.DataFrame, title: str) -> bytes:
 
 
 def _family_colour(feature: str) -> str:
-    return {"graph": "#6a51a3", "tax": "#d94801", "desc": "#2171b5"}.get(
-        feature.split("__")[0], "#737373"
-    )
+    return _set_colour(family_of(feature) or "")
+
+
+SET_COLOURS = {"graph": "#6a51a3", "tax": "#d94801", "descriptive": "#2171b5", "all": "#238b45"}
 
 
 def _set_colour(feature_set: str) -> str:
-    return {"graph": "#6a51a3", "tax": "#d94801", "descriptive": "#2171b5", "all": "#238b45"}.get(
-        feature_set, "#737373"
-    )
+    return SET_COLOURS.get(feature_set, "#737373")

@@ -112,8 +112,13 @@ def validate_features(table: pd.DataFrame, feature_sets: tuple[str, ...]) -> pd.
             f"models.feature_sets: unknown feature set(s) {unknown_sets}; "
             f"expected some of {sorted(FEATURE_SET_PREFIXES)}"
         )
-    if {"descriptive", "all"} & set(feature_sets):
-        required += list(CATEGORICAL_FEATURES)
+    wanted = {
+        c
+        for s in feature_sets
+        for c in CATEGORICAL_FEATURES
+        if c.startswith(FEATURE_SET_PREFIXES[s])
+    }
+    required += sorted(wanted)
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise TrainError(f"features table lacks required column(s): {', '.join(missing)}")
