@@ -191,8 +191,11 @@ def simulate(cfg: SynthConfig) -> World:
     """Simulate the register described by `cfg` (deterministic in cfg.seed and cfg.rates)."""
     rates = Rates.from_mapping(cfg.rates)
     drops = drop_calendar(cfg.start, cfg.end, cfg.daily_tail_days)
-    if not drops or cfg.n_companies < 1:
-        raise ConfigError("synth: need at least one drop date (start <= end) and one company")
+    if not drops:  # start <= end is checked at load; a span inside one month has no 1st
+        raise ConfigError(
+            f"synth: no drop date: no first of a month from {cfg.start} to {cfg.end} and no "
+            "daily_tail_days"
+        )
     days = np.array([_day(d) for d in drops], dtype=np.int64)
     n_monthly = int(np.sum(days <= _day(pd.Timestamp(cfg.end))))
     rng = np.random.default_rng(cfg.seed)
