@@ -1,11 +1,28 @@
-"""Shared pytest configuration. Area-specific fixtures live beside their tests."""
+"""Shared pytest configuration: the fixtures several test modules use, and the autouse guard.
 
+- conftest.py (this module): pytest fixtures used by more than one module: `tiny_project` and
+  `personal_data` (report, notebook tests), `pristine` and `case` (the tiny world's drops before
+  a bad one: test_ingest_bad, test_ingest_bounds), `project` (the tiny world's drops and a
+  champion: test_scoring_run, test_spark). A module's own fixture of the same name (as
+  test_ingest_gates' `pristine`, test_lock's `project`) takes precedence there.
+- builders.py and builders_example.py: the plain data makers (functions, classes, constants)
+  that tests and these fixtures import; see builders.py.
+- A helper or fixture only one module uses stays in that module; test modules never import
+  each other.
+"""
+
+import datetime as dt
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+
+from builders import BAD, INGEST_CFG, champion_meta, tiny_world
 
 _MLFLOW_URIS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
@@ -99,3 +116,59 @@ def personal_data(tiny_project) -> set[str]:
                 )
     assert found, "the tiny world has natural persons on its registry cards"
     return found
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    """Drops of the tiny world up to BAD, and the history tables of the drops before it."""
+    from company_risk.ingest import ingest_drops
+    from company_risk.synth.drops import write_drops
+
+    root = tmp_path_factory.mktemp("pristine")
+    world = tiny_world()
+    world.drop_dates = [d for d in world.drop_dates if d <= pd.Timestamp(BAD)]
+    write_drops(world, root / "raw")
+    ingest_drops(root / "raw", root / "interim", INGEST_CFG, until=dt.date(2019, 12, 1))
+    return root
+
+
+@pytest.fixture
+def case(pristine, tmp_path):
+    """A copy of `pristine` for one test to corrupt."""
+    shutil.copytree(pristine, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """Drops of the tiny world and a champion directory fitted on its features."""
+    import mlflow
+
+    from company_risk.config import load_params
+    from company_risk.features.build import build_features
+    from company_risk.features.tables import load_interim
+    from company_risk.ingest import ingest_drops
+    from company_risk.schemas import feature_columns
+    from company_risk.synth.drops import write_drops
+    from company_risk.train import candidates as cand
+    from company_risk.train.registry import export_champion
+
+    root = tmp_path_factory.mktemp("score_project")
+    (root / "params.yaml").write_text("features: {first_snapshot: '2019-07-01'}\n")
+    write_drops(tiny_world(), root / "data" / "raw")
+    params = load_params(root / "params.yaml")
+    scratch = root / "scratch_interim"
+    ingest_drops(root / "data" / "raw", scratch, params.ingest, until=dt.date(2021, 3, 1))
+    table = build_features(
+        load_interim(scratch), [dt.date(2021, 3, 1)], params.features, with_label=False
+    )
+    columns = feature_columns(table.columns, "all")
+    y = np.arange(len(table)) % 2
+    fitted = cand.fit_pipeline("logistic_regression", {}, table, y, columns, 0, 1)
+    model = cand.calibrate(fitted, pd.concat([table] * 10), np.tile(y, 10), "sigmoid")
+    example = table[columns].head(3)
+    target = root / "models" / "champion"
+    meta = champion_meta(columns, version="3", run_id="run3")
+    signature = mlflow.models.infer_signature(example, model.predict_proba(example))
+    export_champion(model, target, signature, example, [], meta)
+    return root

@@ -18,6 +18,7 @@ from company_risk.config import (
     params_to_dict,
 )
 from company_risk.metrics import METRIC_NAMES
+from company_risk.model_table import CALIBRATIONS, MODEL_NAMES, MODELS
 
 
 def test_project_params_file_loads_with_typed_values():
@@ -67,6 +68,18 @@ def test_missing_or_malformed_file(tmp_path):
 def test_disabled_model_drops_out_of_the_grid():
     params = params_from_dict({"models": {"svm": {"enabled": False}}})
     assert "svm" not in params.models.enabled_models()
+
+
+def test_models_are_checked_against_the_model_table():
+    """A model the table lacks is an unknown key; each model with strategies (the SVM) has its
+    `strategy` checked against its entry's list, and `calibration` against the table's."""
+    with pytest.raises(ConfigError, match=r"params\.models: unknown key\(s\) perceptron"):
+        params_from_dict({"models": {"perceptron": {"enabled": True}}})
+    assert tuple(params_from_dict({}).models.enabled_models()) == MODEL_NAMES
+    for strategy in MODELS["svm"].strategies:
+        params_from_dict({"models": {"svm": {"strategy": strategy}}})
+    for method in CALIBRATIONS:
+        params_from_dict({"models": {"calibration": method}})
 
 
 def test_params_round_trip_to_plain_dict():

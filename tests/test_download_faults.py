@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from builders import tiny_world
 from company_risk import formats
 from company_risk.cli import app
 from company_risk.config import ConfigError, IngestConfig, ScoringConfig, params_from_dict
@@ -36,7 +37,6 @@ from company_risk.scoring.daily import (
     ingest_or_quarantine,
 )
 from company_risk.synth.drops import write_drops
-from test_ingest_world import tiny_world
 
 D = dt.date
 DAY = D(2025, 10, 3)

@@ -10,9 +10,9 @@ import zipfile
 import pandas as pd
 import pytest
 
+from builders import pid, tiny_world
 from company_risk import formats as F
 from company_risk.synth.drops import emta_amount, write_drops
-from test_ingest_world import pid, tiny_world
 
 
 def general_items(folder) -> dict:

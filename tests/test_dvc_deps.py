@@ -207,8 +207,8 @@ def rel(paths) -> list[str]:
 
 # --------------------------------------------------------------------------------- tests
 def test_the_reader_finds_imports_inside_functions_and_skips_type_checking():
-    # scoring/run.py imports company_risk.ingest inside prepare_job; scoring/daily.py imports
-    # ingest only for type checking (and at run time inside functions)
+    # scoring/run.py imports company_risk.ingest (the drops data/interim lacks); the parser
+    # must also find imports inside functions and skip `if TYPE_CHECKING:` blocks
     run = closure({"company_risk.scoring.run"})
     assert SRC / PACKAGE / "ingest" / "__init__.py" in run
     tree = ast.parse("if TYPE_CHECKING:\n    import company_risk.train\n")

@@ -1,16 +1,15 @@
 """Features: the interim tables, population, labels, snapshot dates, the assembled table and
-its unhappy paths. Also home of `Tables`, the builder of tiny interim tables the other
-test_features_* modules use."""
+its unhappy paths. `Tables`, the builder of tiny interim tables, lives in builders.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from company_risk import formats as F
+from builders import FEATURES_CFG as CFG
+from builders import Tables, monthly
 from company_risk.config import ConfigError, FeaturesConfig, GraphConfig
 from company_risk.features import FeatureError
 from company_risk.features.build import build_features, training_snapshot_dates
@@ -18,194 +17,9 @@ from company_risk.features.catalogue import FEATURES, by_name, catalogue_markdow
 from company_risk.features.labels import default_known_on, labels
 from company_risk.features.population import population
 from company_risk.features.tables import load_interim
-from company_risk.formats import REPORT_COLUMNS
 from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_FAMILIES, INTERIM_TABLES, family_of
 
 T = pd.Timestamp
-
-
-def monthly(start: str, end: str) -> list[pd.Timestamp]:
-    return list(pd.date_range(start, end, freq="MS"))
-
-
-# an EMTAK 2008 activity code in each section the tests use
-SECTOR_CODES = {"A": "01111", "B": "08111", "C": "10821", "F": "41201", "G": "47111"}
-
-
-class Tables:
-    """Tiny interim history tables, written fact by fact, with the schema's dtypes.
-
-    Drops are monthly (first of the month) unless given; every fact's `published_on` defaults
-    to the first drop on or after its date.
-    """
-
-    def __init__(self, drops: list[pd.Timestamp] | None = None):
-        self.drops = sorted(drops or monthly("2015-01-01", "2024-12-01"))
-        self.rows: dict[str, list[dict]] = {name: [] for name in INTERIM_TABLES}
-
-    def drop_on_or_after(self, day) -> pd.Timestamp:
-        day = T(day)
-        later = [d for d in self.drops if d >= day]
-        return later[0] if later else T("2099-01-01")
-
-    def company(
-        self,
-        cid: str,
-        registered: str = "2010-01-01",
-        *,
-        status: str = "R",
-        legal_form: str = "Osaühing",
-        legal_form_code: str = "OÜ",
-        sector: str = "G",
-        county: str = "Harju maakond",
-        vat: str = "",
-        capital: float = 2500.0,
-        valid_from: str | None = None,
-        valid_to: str | None = None,
-    ) -> Tables:
-        """A company version; the first call for a company also records its status R."""
-        start = (
-            T(valid_from) if valid_from else max(self.drops[0], self.drop_on_or_after(registered))
-        )
-        if not any(r["company_id"] == cid for r in self.rows["companies"]):
-            self.status(cid, status, registered, published_on=start)
-        self.rows["companies"].append(
-            dict(
-                company_id=cid,
-                valid_from=start,
-                valid_to=T(valid_to) if valid_to else pd.NaT,
-                name=f"Firma {cid}",
-                legal_form=legal_form,
-                legal_form_subtype="",
-                vat_number=vat,
-                first_registered=T(registered),
-                ehak_code="0784",
-                county=county,
-                legal_form_code=legal_form_code,
-                emtak_code=SECTOR_CODES[sector],
-                emtak_version=F.EMTAK_2008,
-                nace_code=f"{SECTOR_CODES[sector][:2]}.{SECTOR_CODES[sector][2:4]}",
-                sector=sector,
-                capital=capital,
-            )
-        )
-        return self
-
-    def status(self, cid, status, valid_from, published_on=None, valid_to=None) -> Tables:
-        published = T(published_on) if published_on else self.drop_on_or_after(valid_from)
-        self.rows["status_history"].append(
-            dict(
-                company_id=cid,
-                status=status,
-                valid_from=T(valid_from),
-                valid_to=T(valid_to) if valid_to else pd.NaT,
-                published_on=published,
-            )
-        )
-        return self
-
-    def role(self, cid, person, start, end=None, published_on=None, role="JUHL") -> Tables:
-        published = (
-            T(published_on) if published_on else max(self.drops[0], self.drop_on_or_after(start))
-        )
-        self.rows["board_roles"].append(
-            dict(
-                company_id=cid,
-                person_id=person,
-                person_type="natural",
-                role=role,
-                start_date=T(start),
-                end_date=T(end) if end else pd.NaT,
-                published_on=published,
-            )
-        )
-        return self
-
-    def tax_list(self, as_of, n_debtors: int = 0) -> Tables:
-        self.rows["tax_debt_lists"].append(dict(as_of=T(as_of), n_debtors=n_debtors))
-        return self
-
-    def debt(self, cid, as_of, debt, disputed=0.0, scheduled=0.0, oldest_due=None) -> Tables:
-        if not any(r["as_of"] == T(as_of) for r in self.rows["tax_debt_lists"]):
-            self.tax_list(as_of)
-        self.rows["tax_debts"].append(
-            dict(
-                company_id=cid,
-                as_of=T(as_of),
-                debt=float(debt),
-                disputed=float(disputed),
-                scheduled=float(scheduled),
-                schedule_end=pd.NaT,
-                oldest_due=T(oldest_due) if oldest_due else T(as_of) - pd.Timedelta(days=30),
-            )
-        )
-        return self
-
-    def report(self, cid, fiscal_year, submitted, published_on=None, **figures) -> Tables:
-        published = T(published_on) if published_on else self.drop_on_or_after(submitted)
-        row = dict(
-            report_id=f"{cid}-{fiscal_year}-{len(self.rows['annual_reports'])}",
-            company_id=cid,
-            fiscal_year=fiscal_year,
-            period_start=T(f"{fiscal_year}-01-01"),
-            period_end=T(f"{fiscal_year}-12-31"),
-            submitted_on=T(submitted),
-            published_on=published,
-            audited=False,
-            consolidated=False,
-            going_concern=figures.pop("going_concern", ""),
-        )
-        for name in REPORT_COLUMNS:
-            row[name] = float(figures.get(name, np.nan))
-        self.rows["annual_reports"].append(row)
-        return self
-
-    def payment(self, cid, year, quarter, published_on=None, **values) -> Tables:
-        start, end = F.quarter_period(year, quarter)
-        quarter_end = T(end)
-        published = (
-            T(published_on)
-            if published_on
-            else self.drop_on_or_after(quarter_end + pd.Timedelta(days=10))
-        )
-        row = dict(
-            company_id=cid,
-            year=year,
-            quarter=quarter,
-            period_start=T(start),
-            period_end=quarter_end,
-            published_on=published,
-        )
-        for name in ("state_taxes", "labour_taxes", "turnover", "employees"):
-            row[name] = float(values.get(name, 0.0))
-        self.rows["tax_payments"].append(row)
-        return self
-
-    def default(self, cid, date, kind="bankrupt", published_on=None) -> Tables:
-        """A default event and the status fact behind it (N or K from `date`)."""
-        self.status(cid, "N" if kind == "bankrupt" else "K", date, published_on=published_on)
-        self.rows["defaults"].append(dict(company_id=cid, default_date=T(date), kind=kind))
-        return self
-
-    def build(self) -> dict[str, pd.DataFrame]:
-        self.rows["ingest_log"] = [
-            dict(drop_date=d, checksum="x", files="f", n_companies=0) for d in self.drops
-        ]
-        out = {}
-        for name, schema in INTERIM_TABLES.items():
-            frame = pd.DataFrame(self.rows[name], columns=list(schema))
-            text = [c for c, dtype in schema.items() if dtype == "str"]
-            out[name] = frame.fillna({c: "" for c in text}).astype(schema)
-        return out
-
-
-CFG = FeaturesConfig()
-
-
-def features_at(tables: Tables, day: str, cfg: FeaturesConfig = CFG) -> pd.DataFrame:
-    """Scoring-mode features at one date, indexed by company_id."""
-    out = build_features(tables.build(), [T(day).date()], cfg, with_label=False)
-    return out.set_index("company_id")
 
 
 # ------------------------------------------------------------------------------ tables
@@ -423,7 +237,9 @@ def test_catalogue_lists_every_feature_the_build_produces():
 def test_a_clock_feature_must_be_measured_in_time():
     from company_risk.features.registry import define
 
-    (age,) = define("descriptive", [("age_years", "years since", "years", "age")], clocks=("age_years",))
+    (age,) = define(
+        "descriptive", [("age_years", "years since", "years", "age")], clocks=("age_years",)
+    )
     assert age.clock
     with pytest.raises(ValueError, match="clock feature 'desc__capital' needs a unit of time"):
         define("descriptive", [("capital", "share capital", "EUR", "capital")], clocks=("capital",))

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from test_features import Tables, features_at
+from builders import Tables, features_at
 
 V, W = "30000001", "30000002"
 T0 = "2020-01-01"

@@ -20,8 +20,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from builders import FEATURES_CFG as CFG
+from builders import Tables, features_at
 from company_risk.config import GraphConfig
-from test_features import CFG, Tables, features_at
 
 A, B, C, D, E, F, G, H = (f"1000000{i}" for i in range(1, 9))
 T0 = "2020-01-01"

@@ -17,9 +17,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from builders import FEATURES_CFG as CFG
+from builders import Tables, monthly
 from company_risk.features import FeatureError
 from company_risk.features.build import build_features
-from test_features import CFG, Tables, monthly
 
 DROPS = monthly("2015-01-01", "2024-12-01")
 

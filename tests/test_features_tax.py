@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from test_features import Tables, features_at, monthly
+from builders import Tables, features_at, monthly
 
 X, Y = "20000001", "20000002"
 T0 = "2020-01-01"

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from builders import tiny_world
 from company_risk import formats as F
 from company_risk.cli import app
 from company_risk.config import IngestConfig
@@ -16,7 +17,6 @@ from company_risk.ingest import ingest_drops
 from company_risk.ingest.store import load_tables
 from company_risk.schemas import INTERIM_TABLES
 from company_risk.synth.drops import write_drops
-from test_ingest_world import tiny_world
 
 CFG = IngestConfig()
 

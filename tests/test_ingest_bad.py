@@ -1,49 +1,26 @@
-"""A bad drop stops ingest with one clear error (drop, file, row, field) and changes nothing."""
+"""A bad drop stops ingest with one clear error (drop, file, row, field) and changes nothing.
+
+Each test corrupts the drop BAD in `case`, a copy of conftest's `pristine` (the tiny world's
+drops up to BAD, the history of those before it), and checks it with builders' `assert_fails`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import shutil
 import zipfile
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
+from builders import BAD, assert_fails
 from company_risk import formats as F
 from company_risk.cli import app
 from company_risk.config import IngestConfig
-from company_risk.ingest import IngestError, ingest_drops
+from company_risk.ingest import ingest_drops
 from company_risk.ingest.store import load_tables
-from company_risk.synth.drops import write_drops
-from test_ingest_world import tiny_world
 
-CFG = IngestConfig()
 APPLIED = "2019-12-01"  # history holds the drops up to this one
-BAD = "2020-01-01"  # the next drop, corrupted by each test
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
-    """Drops up to BAD, and the history tables of the drops before it."""
-    root = tmp_path_factory.mktemp("pristine")
-    world = tiny_world()
-    world.drop_dates = [d for d in world.drop_dates if d <= pd.Timestamp(BAD)]
-    write_drops(world, root / "raw")
-    ingest_drops(root / "raw", root / "interim", CFG, until=dt.date(2019, 12, 1))
-    return root
-
-
-@pytest.fixture
-def case(pristine, tmp_path):
-    shutil.copytree(pristine, tmp_path, dirs_exist_ok=True)
-    return tmp_path
-
-
-def snapshot(interim: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(interim.iterdir())}
 
 
 def read_member(folder: Path, name: str) -> str:
@@ -66,18 +43,6 @@ def edit_basic(case: Path, edit) -> None:
 def edit_debtors(case: Path, edit) -> None:
     path = case / "raw" / BAD / F.TAX_DEBTORS
     path.write_bytes(edit(path.read_bytes().decode("utf-8-sig")).encode("utf-8-sig"))
-
-
-def assert_fails(case: Path, *parts: str) -> str:
-    before = snapshot(case / "interim")
-    with pytest.raises(IngestError) as err:
-        ingest_drops(case / "raw", case / "interim", CFG)
-    message = str(err.value)
-    for part in parts:
-        assert part in message, message
-    assert snapshot(case / "interim") == before  # the history tables exactly as before
-    assert sorted(p.name for p in case.iterdir()) == ["interim", "raw"]  # no temp leftovers
-    return message
 
 
 def test_truncated_zip(case):

@@ -16,10 +16,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from builders import BAD, assert_fails
 from company_risk import formats as F
 from company_risk.ingest import IngestError, emta, files, reports, rik
 from company_risk.ingest.errors import Rejects, Source
-from test_ingest_bad import BAD, assert_fails, case, pristine  # noqa: F401 (fixtures)
 
 DROP = "2026-07-30"
 KEY = b"a test pseudonym key, 32 bytes.."
@@ -166,7 +166,7 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(kind, csv_bomb, json_bomb):
     assert "compression ratio above 200:1" in message and "zip bomb" in message
 
 
-def test_a_zip_bomb_in_a_drop_fails_ingest_and_leaves_the_history(case, csv_bomb):  # noqa: F811
+def test_a_zip_bomb_in_a_drop_fails_ingest_and_leaves_the_history(case, csv_bomb):
     target = case / "raw" / BAD / f"{F.RIK_BASIC}.zip"
     target.write_bytes(csv_bomb.read_bytes())
     with bounded(seconds=30):  # the whole drop is read up to the bomb

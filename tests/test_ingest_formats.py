@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from builders import tiny_world
 from company_risk import formats as F
 from company_risk.config import IngestConfig
 from company_risk.ingest import IngestError, ingest_drops, parse, rik
 from company_risk.ingest.errors import Source
 from company_risk.ingest.store import load_tables
 from company_risk.synth.drops import write_drops
-from test_ingest_world import tiny_world
 
 CFG = IngestConfig()
 SRC = Source("2020-01-01", "test.csv")

@@ -175,8 +175,8 @@ def test_a_broken_mlmodel_is_a_named_error(good_dir, tmp_path):
 
 
 def test_the_projects_own_pipelines_pass_the_check(tmp_path):
+    from builders_example import example_features
     from company_risk.schemas import feature_columns
-    from company_risk.train.example import example_features
     from company_risk.train.registry import export_champion
 
     table, _ = example_features(n_companies=80, seed=2)

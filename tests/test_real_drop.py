@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from builders import tiny_world
 from company_risk import formats as F
 from company_risk.config import IngestConfig
 from company_risk.ingest import ingest_drops
 from company_risk.ingest.store import load_tables
 from company_risk.synth.drops import write_drops
 from real_samples import REAL, current_csv, current_rows, needs_real, real_sample
-from test_ingest_world import tiny_world
 
 DROP = pd.Timestamp("2026-07-30")
 BASIC_ROW = "12652512"  # the company of the real basic-data row

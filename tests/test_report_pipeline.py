@@ -23,11 +23,12 @@ from company_risk.cli import app
 from company_risk.config import ProjectPaths, load_params
 from company_risk.metrics import METRIC_NAMES
 from company_risk.provenance import file_md5
-from company_risk.report import compare
+from company_risk.report import analysis, compare, sections
+from company_risk.report.analysis import Source
 from company_risk.report.baserates import REAL_BASE_RATES
 from company_risk.report.collect import ReportError, ReportSources, collect_evidence
-from company_risk.report.render import to_markdown
-from company_risk.report.sections import build_document
+from company_risk.report.prose import text
+from company_risk.report.render import Bullets, Heading, KeyValues, Note, Paragraph, Table
 
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -130,7 +131,10 @@ def test_report_names_every_model_feature_set_the_champion_lineage_and_card(
         compare.MODEL_LABELS[m] for m in compare.model_order(list(params.models.enabled_models()))
     ]
     champion = registry.champion_after
-    assert f"company-risk version {champion.version}, run {champion.run_id}" in md
+    lineage_items = {r["item"]: r["value"] for r in page.table("Code, data and dates")}
+    assert lineage_items["champion"] == (
+        f"company-risk version {champion.version}, run {champion.run_id}"
+    )
     for title in (
         "Summary",
         "Data",
@@ -144,18 +148,24 @@ def test_report_names_every_model_feature_set_the_champion_lineage_and_card(
         "Model card",
     ):
         assert f"\n## {title}\n" in md
-    for phrase in (
+    for heading in (
         "Intended use",
+        "The label and the horizon",
         "Known limitations",
-        "Synthetic default data",
-        "Accuracy is misleading under class imbalance",
         "Before use on real data",
-        f"defaults in the {params.features.horizon_months} months",
-        "12 months of daily drops",  # what real data lacks on day one
-        "taxes paid from 2022",
     ):
-        assert phrase in md
-    lineage_items = {r["item"]: r["value"] for r in page.table("Code, data and dates")}
+        assert f"\n### {heading}\n" in md
+    card = {r["item"]: r["value"] for r in page.table("Summary")}
+    assert f"version {champion.version}, run {champion.run_id}" in card["model"]
+    assert card["data"] == "embedded synthetic register"
+    horizon = params.features.horizon_months
+    assert card["predicts"] == text("card.predicts", horizon=horizon)
+    # the card's fixed paragraphs, the synthetic world's limitation (not the real data's) and
+    # what real data lacks on day one (12 months of drops to collect before training)
+    for name in ("card.limit_synthetic", "card.limit_accuracy", "card.before_collect"):
+        assert text(name) in md
+    assert text("card.label", horizon=horizon) in md
+    assert text("card.limit_real") not in md
     assert lineage_items["generated on"] == "2025-10-20"
     assert (
         lineage_items["last drop used"]
@@ -276,6 +286,37 @@ def evidence(tiny_project):
     )
 
 
+def section(doc, title: str):
+    (found,) = [s for s in doc.sections if s.title == title]
+    return found
+
+
+def key_values(doc, title: str, caption: str) -> dict[str, str]:
+    (found,) = [
+        b for b in section(doc, title).blocks if isinstance(b, KeyValues) and b.caption == caption
+    ]
+    return dict(found.pairs)
+
+
+def sentences(doc, title: str) -> list[str]:
+    """Every paragraph, note and bullet of a section."""
+    found = []
+    for block in section(doc, title).blocks:
+        if isinstance(block, Paragraph | Note):
+            found.append(block.text)
+        elif isinstance(block, Bullets):
+            found += block.items
+    return found
+
+
+def under_heading(doc, title: str, heading: str) -> list:
+    """The blocks of a section after `heading`, up to the next heading."""
+    blocks = section(doc, title).blocks
+    start = blocks.index(Heading(heading)) + 1
+    end = next((i for i in range(start, len(blocks)) if isinstance(blocks[i], Heading)), None)
+    return blocks[start:end]
+
+
 def test_absent_truth_and_scores_are_said_not_failed(evidence):
     assert evidence.scores is not None  # the fixture scored a day
     without = dataclasses.replace(
@@ -287,12 +328,32 @@ def test_absent_truth_and_scores_are_said_not_failed(evidence):
         },
         runs=dataclasses.replace(evidence.runs, parent_metrics={}),
     )
-    full_md = to_markdown(build_document(evidence, "2025-10-20"), "x.html")
-    bare_md = to_markdown(build_document(without, "2025-10-20"), "x.html")
-    assert "No daily scores yet" in bare_md and "No daily scores yet" not in full_md
-    assert f"latest scored day | {evidence.scores.date}" in full_md
-    assert "No truth" in bare_md and "No truth" not in full_md
-    assert "On ROC-AUC the" in full_md and "On ROC-AUC the" not in bare_md
+    full_figures, bare_figures = analysis.analyse(evidence), analysis.analyse(without)
+    full = sections.document(evidence, full_figures)
+    bare = sections.document(without, bare_figures)
+
+    assert bare_figures.scoring is None and full_figures.scoring is not None
+    assert sentences(bare, "Daily scoring") == [text("scoring.no_scores")]
+    scored = key_values(full, "Daily scoring", f"Scores of {evidence.scores.date}")
+    assert scored["latest scored day"] == evidence.scores.date
+    assert scored["companies scored"] == f"{len(evidence.scores.scores):,}"
+
+    assert bare_figures.oracle.source is Source.NONE
+    assert full_figures.oracle.source is Source.BOOTSTRAP
+    oracle = "The champion beside the oracle"
+    assert under_heading(bare, "Champion decision", oracle) == [Paragraph(text("oracle.no_truth"))]
+    (table,) = [b for b in under_heading(full, "Champion decision", oracle) if isinstance(b, Table)]
+    assert list(table.frame[""]) == ["ROC-AUC", "PR-AUC"]
+    # the summary gives the oracle's figure and its verdict only where there is a truth
+    roc = full_figures.oracle.gap.loc["roc_auc"]
+    verdict = sections.gap_sentence("ROC-AUC", roc, full_figures.oracle.verdicts["roc_auc"])
+    assert any(
+        f"{roc.oracle:.3f}" in item and verdict in item for item in sentences(full, "Summary")
+    )
+    assert not any(verdict in item for item in sentences(bare, "Summary"))
+    assert text("summary.oracle", roc_auc=f"{roc.oracle:.3f}") not in " ".join(
+        sentences(bare, "Summary")
+    )
 
 
 def test_a_champion_kept_from_an_earlier_run_is_described_by_the_train_stage_figures(evidence):
@@ -304,13 +365,23 @@ def test_a_champion_kept_from_an_earlier_run_is_described_by_the_train_stage_fig
             ["tax__debt"], version="0", train_from="2010-01-01", train_until="2014-12-31"
         ),
     )
-    md = to_markdown(build_document(kept, "2025-10-20"), "x.html")
-    assert "Champion: version 0 (svm on tax), trained in an earlier run." in md
-    assert f"| test ROC-AUC | {evidence.metrics_report['roc_auc']:.4f} |" in md
-    assert "| training snapshots | 2010-01-01 .. 2014-12-31 |" in md
-    assert "The champion has no logged test predictions: no class distribution." in md
+    figures = analysis.analyse(kept)
+    doc = sections.document(kept, figures)
+    assert figures.champion.source is Source.METRICS_JSON  # not one of this run's runs
+    assert figures.champion.train_source is Source.CHAMPION_JSON
+    summary = sentences(doc, "Summary")
+    assert text("summary.champion_earlier", version="0", model="svm", feature_set="tax") in summary
+    card = key_values(doc, "Model card", "Summary")
+    assert card["test ROC-AUC"] == f"{evidence.metrics_report['roc_auc']:.4f}"
+    assert card["training snapshots"] == "2010-01-01 .. 2014-12-31"
+    assert figures.classes.table is None  # no logged test predictions: no class distribution
+    classes = section(doc, "Risk classes on the test snapshots").blocks
+    assert not any(isinstance(b, Table) for b in classes)
+    assert Note(text("classes.no_predictions")) in classes
     gap = evidence.metrics_report["oracle_gap_roc_auc"]
-    assert f"on the same test rows, is {gap:.4f} (reports/metrics.json" in md
+    assert figures.oracle.source is Source.TRAIN and figures.oracle.gap_roc_auc == gap
+    oracle = under_heading(doc, "Champion decision", "The champion beside the oracle")
+    assert Paragraph(text("oracle.train_gap", gap=f"{gap:.4f}")) in oracle
 
 
 def test_default_date_is_the_newest_data_so_the_same_inputs_give_the_same_report(

@@ -1,27 +1,35 @@
 """The report's pure parts on hand-made inputs: bootstrap, risk classes, slices, comparison
-tables, base rates, lineage, rendering and the readers of the daily scores."""
+tables, base rates, lineage, the prose templates, rendering and the readers of the daily
+scores."""
 
 from __future__ import annotations
 
+import fnmatch
+import importlib.resources
 import json
+import re
+import tomllib
 from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from company_risk.config import ConfigError, ScoringConfig
 from company_risk.metrics import METRIC_NAMES, binary_metrics
 from company_risk.oracle import with_oracle
 from company_risk.report import (
+    analysis,
     bootstrap,
     classes,
     compare,
     explore,
     lineage,
     oracle,
-    sections,
+    prose,
     slices,
 )
+from company_risk.report.analysis import GapVerdict
 from company_risk.report.baserates import REAL_BASE_RATES, base_rate_table
 from company_risk.report.collect import (
     ReportError,
@@ -42,6 +50,8 @@ from company_risk.report.render import (
     to_html,
     to_markdown,
 )
+from company_risk.report.sections import class_rule
+from company_risk.schemas import RISK_CLASSES
 
 
 def predictions(n_companies: int = 300, snapshots: int = 3, seed: int = 0) -> pd.DataFrame:
@@ -154,18 +164,19 @@ def test_the_oracle_gap_is_told_apart_from_zero_only_when_the_model_is_worse():
     roc = blurred.loc["roc_auc"]
     assert roc.gap == pytest.approx(roc.oracle - roc.model)
     assert 0 < roc.low <= roc.gap <= roc.high
-    assert "the oracle is ahead" in sections.gap_sentence("ROC-AUC", roc)
+    assert analysis.gap_verdict(roc.low, roc.high) is GapVerdict.ORACLE_AHEAD
 
     level = oracle.oracle_gap(oracle_frame(4000, model_noise=0.0), 200, 0.95, seed=11)
     assert (level["gap"] == 0).all() and (level["low"] == 0).all() and (level["high"] == 0).all()
-    assert "level with the oracle" in sections.gap_sentence("ROC-AUC", level.loc["roc_auc"])
+    level_roc = level.loc["roc_auc"]
+    assert analysis.gap_verdict(level_roc.low, level_roc.high) is GapVerdict.LEVEL
 
     swapped = oracle_frame(4000, model_noise=2.0).rename(
         columns={"probability": "oracle", "oracle": "probability"}
     )
     ahead = oracle.oracle_gap(swapped, 200, 0.95, seed=11).loc["roc_auc"]
     assert ahead.high < 0
-    assert "the champion is ahead of the oracle" in sections.gap_sentence("ROC-AUC", ahead)
+    assert analysis.gap_verdict(ahead.low, ahead.high) is GapVerdict.CHAMPION_AHEAD
 
 
 def test_the_paired_gap_interval_is_narrower_than_the_two_separate_intervals():
@@ -207,8 +218,9 @@ def test_risk_classes_follow_the_cut_offs_at_their_boundaries():
         np.array([0.0, 0.0199, 0.02, 0.049, 0.05, 0.1, 0.2499, 0.25, 1.0]), cuts
     )
     assert list(got) == ["I", "I", "II", "II", "III", "IV", "IV", "V", "V"]
-    with pytest.raises(ValueError, match="increasing"):
-        classes.assign_classes(np.array([0.1]), (0.05, 0.02, 0.1, 0.2))
+    # the cut-offs are checked once, where params.yaml is loaded
+    with pytest.raises(ConfigError, match="increasing"):
+        ScoringConfig(risk_classes=(0.05, 0.02, 0.1, 0.2))
 
 
 def test_class_table_counts_and_monotonicity():
@@ -216,7 +228,7 @@ def test_class_table_counts_and_monotonicity():
         {"probability": [0.01, 0.01, 0.03, 0.07, 0.3, 0.3], "label": [0, 0, 0, 1, 1, 0]}
     )
     table = classes.class_table(frame, (0.02, 0.05, 0.10, 0.25))
-    assert list(table["risk_class"]) == ["I", "II", "III", "IV", "V"]
+    assert list(table["risk_class"]) == list(RISK_CLASSES) == ["I", "II", "III", "IV", "V"]
     assert list(table["rows"]) == [2, 1, 1, 0, 2]
     assert list(table["defaults"]) == [0, 0, 1, 0, 1]
     assert np.isnan(table.loc[3, "observed_rate"])  # empty class kept, no rate
@@ -399,6 +411,44 @@ def test_params_are_flattened_to_dotted_keys():
         ["split.gap_months", "12"],
         ["scoring.risk_classes", "[0.02, 0.05]"],
         ["x", "null"],
+    ]
+
+
+# ------------------------------------------------------------------------------------- prose
+def test_every_template_is_valid_and_ships_with_the_package(pytestconfig):
+    path = importlib.resources.files("company_risk.report").joinpath(prose.TEMPLATE_FILE)
+    assert path.is_file()  # read through the package, not a path from __file__
+    shipped = tomllib.loads((pytestconfig.rootpath / "pyproject.toml").read_text())["tool"][
+        "setuptools"
+    ]["package-data"]["company_risk.report"]
+    assert any(fnmatch.fnmatch(prose.TEMPLATE_FILE, pattern) for pattern in shipped)
+    templates = prose.templates()
+    assert "oracle.no_truth" in templates and "card.intended_use" in templates
+    for name, template in templates.items():
+        assert template.is_valid(), name
+        filled = prose.text(name, **dict.fromkeys(template.get_identifiers(), "FIG"))
+        assert "$" not in filled and "\\" not in filled and "  " not in filled, name
+
+
+def test_a_template_fills_its_figures_and_names_what_is_missing():
+    filled = prose.text("summary.gate", decision="<kept>")
+    assert filled.count("<kept>") == 1 and "$" not in filled
+    with pytest.raises(prose.ProseError, match="needs the figure 'decision'"):
+        prose.text("summary.gate")
+    with pytest.raises(prose.ProseError, match="no template 'summary.nothing'"):
+        prose.text("summary.nothing")
+
+
+def test_the_class_rule_names_every_class_with_its_cut_offs():
+    rule = class_rule((0.02, 0.05, 0.10, 0.25))
+    parts = rule.split("; ")
+    assert [p.split(" ")[0] for p in parts] == list(RISK_CLASSES)
+    assert [re.findall(r"\d+%", p) for p in parts] == [
+        ["2%"],
+        ["2%", "5%"],
+        ["5%", "10%"],
+        ["10%", "25%"],
+        ["25%"],
     ]
 
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from company_risk.config import FeaturesConfig, ScoringConfig, params_from_dict
-from company_risk.features.descriptive import descriptive_features
+from company_risk.features.descriptive import descriptive_features, due_year
 from company_risk.schemas import INTERIM_TABLES
 from company_risk.scoring.alerts import ALERT_COLUMNS, NEEDED, build_alerts
-from company_risk.scoring.facts import board_changes, company_facts, due_year
+from company_risk.scoring.facts import board_changes, company_facts
 from company_risk.scoring.reasons import fact_texts
 
 CFG = ScoringConfig()

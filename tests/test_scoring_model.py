@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from builders import champion_meta, version_tags
+from builders_example import example_features
 from company_risk.config import ScoringConfig
 from company_risk.schemas import feature_columns
 from company_risk.scoring import ScoringError
@@ -16,7 +17,6 @@ from company_risk.scoring.model import check_signature, load_model, resolve_mode
 from company_risk.scoring.reasons import Phrase, fact_texts, format_value, top_reasons
 from company_risk.scoring.run import score_population
 from company_risk.train import candidates as cand
-from company_risk.train.example import example_features
 from company_risk.train.registry import export_champion
 
 CFG = ScoringConfig()

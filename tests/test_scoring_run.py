@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from builders import champion_meta
+from builders import DAYS, champion_meta, cli
 from company_risk import artifacts
 from company_risk.cli import app
 from company_risk.config import load_params
@@ -24,43 +24,8 @@ from company_risk.schemas import feature_columns
 from company_risk.scoring import ScoringError
 from company_risk.scoring import partition as part
 from company_risk.scoring.run import prepare_job, read_watchlist, score_day
-from company_risk.synth.drops import write_drops
 from company_risk.train import candidates as cand
 from company_risk.train.registry import export_champion
-from test_ingest_world import tiny_world
-
-DAYS = ("2021-03-01", "2021-03-02", "2021-03-03")
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """Drops of the tiny world and a champion directory fitted on its features."""
-    root = tmp_path_factory.mktemp("score_project")
-    (root / "params.yaml").write_text("features: {first_snapshot: '2019-07-01'}\n")
-    write_drops(tiny_world(), root / "data" / "raw")
-    params = load_params(root / "params.yaml")
-    scratch = root / "scratch_interim"
-    ingest_drops(root / "data" / "raw", scratch, params.ingest, until=dt.date(2021, 3, 1))
-    table = build_features(
-        load_interim(scratch), [dt.date(2021, 3, 1)], params.features, with_label=False
-    )
-    columns = feature_columns(table.columns, "all")
-    y = np.arange(len(table)) % 2
-    fitted = cand.fit_pipeline("logistic_regression", {}, table, y, columns, 0, 1)
-    model = cand.calibrate(fitted, pd.concat([table] * 10), np.tile(y, 10), "sigmoid")
-    example = table[columns].head(3)
-    target = root / "models" / "champion"
-    meta = champion_meta(columns, version="3", run_id="run3")
-    signature = mlflow.models.infer_signature(example, model.predict_proba(example))
-    export_champion(model, target, signature, example, [], meta)
-    return root
-
-
-def cli(root, *args):
-    result = CliRunner().invoke(
-        app, ["--project-dir", str(root), "score", *args], env={"MLFLOW_TRACKING_URI": ""}
-    )
-    return result
 
 
 def test_scores_are_byte_identical_on_rerun_and_record_the_version(project, tmp_path):
@@ -184,7 +149,7 @@ def test_refusals(project, tmp_path, monkeypatch):
     def no_companies(*args, **kwargs):
         return empty(*args, **kwargs).head(0)
 
-    monkeypatch.setattr("company_risk.features.build.build_features", no_companies)
+    monkeypatch.setattr("company_risk.scoring.run.build_features", no_companies)
     with pytest.raises(ScoringError, match="population is empty"):
         score_day(job, dt.date(2021, 3, 2))
     assert not (out / "date=2021-03-02").exists()

@@ -23,7 +23,8 @@ if (
 ):
     pytest.skip("no Java runtime for Spark", allow_module_level=True)
 
-from builders import champion_meta  # noqa: E402
+from builders import DAYS, champion_meta, cli  # noqa: E402
+from builders_example import example_features  # noqa: E402
 from company_risk.artifacts import list_partitions, read_scores  # noqa: E402
 from company_risk.config import ScoringConfig  # noqa: E402
 from company_risk.schemas import feature_columns  # noqa: E402
@@ -31,9 +32,7 @@ from company_risk.scoring.alerts import ALERT_COLUMNS  # noqa: E402
 from company_risk.scoring.model import load_model, predict, resolve_model  # noqa: E402
 from company_risk.scoring.spark import predict_spark, spark_session, write_partition_spark  # noqa: E402
 from company_risk.train import candidates as cand  # noqa: E402
-from company_risk.train.example import example_features  # noqa: E402
 from company_risk.train.registry import export_champion  # noqa: E402
-from test_scoring_run import DAYS, cli, project  # noqa: E402, F401  (the tiny world, its champion)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +101,7 @@ def test_dynamic_overwrite_replaces_only_the_day(spark, world, tmp_path):
     assert (tmp_path / "date=2025-10-03" / "alerts.csv").exists()
 
 
-def test_score_engine_spark_matches_the_pandas_engine_end_to_end(spark, project, tmp_path):  # noqa: F811
+def test_score_engine_spark_matches_the_pandas_engine_end_to_end(spark, project, tmp_path):
     """`company-risk score --engine spark` over a backfill: the same days, probabilities,
     classes and alerts as the pandas engine, each day in a complete `date=D/` partition."""
     runs = {}

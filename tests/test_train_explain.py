@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 from scipy.special import logit
 
+from builders_example import example_features
 from company_risk.explain import ExplainError, feature_contributions, feature_importance
+from company_risk.model_table import MODEL_NAMES
 from company_risk.schemas import feature_columns
 from company_risk.train import candidates as cand
-from company_risk.train.example import example_features
 from company_risk.train.run import pip_requirements
 
 KINDS = [
@@ -53,6 +54,10 @@ def served(data):
         key = f"{name}_{overrides.get('strategy', '')}".rstrip("_")
         out[key] = cand.calibrate(fitted, val, val["label"].to_numpy(), "sigmoid")
     return out
+
+
+def test_the_kinds_cover_every_model_of_the_table():
+    assert sorted({name for name, _ in KINDS}) == sorted(MODEL_NAMES)
 
 
 def test_contributions_cover_original_columns_for_every_kind(served, data):

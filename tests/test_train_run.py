@@ -15,27 +15,18 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from builders_example import example_features
 from company_risk.artifacts import TRAINING_EXPERIMENT as EXPERIMENT
 from company_risk.artifacts import RegistryDecision, VersionRecord
 from company_risk.cli import app
 from company_risk.config import ProjectPaths, params_from_dict
 from company_risk.metrics import METRIC_NAMES
-from company_risk.train.example import example_features
+from company_risk.model_table import MODEL_NAMES
 from company_risk.train.run import TrainError, run_training
-
-ALL_MODELS = (
-    "decision_tree",
-    "random_forest",
-    "mlp",
-    "svm",
-    "naive_bayes",
-    "xgboost",
-    "logistic_regression",
-)
 
 
 def make_params(enabled: dict[str, dict], feature_sets=("tax", "all")):
-    models = {name: {"enabled": False} for name in ALL_MODELS}
+    models = {name: {"enabled": False} for name in MODEL_NAMES}
     models.update({name: {"enabled": True, **settings} for name, settings in enabled.items()})
     return params_from_dict(
         {

@@ -1,20 +1,25 @@
-"""Unit tests of the train stage's pure parts: split, metrics, gate, candidates, validation."""
+"""Unit tests of the train stage's pure parts: split, metrics, gate, candidates, validation,
+and the steps run_training is made of, each alone on a table built in memory."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from builders_example import example_features
 from company_risk import metrics as m
 from company_risk.artifacts import GateRecord
-from company_risk.config import SplitConfig
+from company_risk.config import SplitConfig, params_from_dict
+from company_risk.model_table import MODEL_NAMES
 from company_risk.schemas import feature_columns
 from company_risk.train import candidates as cand
-from company_risk.train.example import example_features
-from company_risk.train.registry import gate
+from company_risk.train import registry
+from company_risk.train import run as train_run
+from company_risk.train.registry import ChampionInfo, gate
 from company_risk.train.run import TrainError, validate_features
 from company_risk.train.split import SplitError, stratified_subsample, temporal_split
 
@@ -175,10 +180,9 @@ def test_bad_model_settings_are_named(world):
         )
     with pytest.raises(cand.CandidateError, match="search"):
         cand.model_specs({"svm": {"search": {"C": []}}})
-    with pytest.raises(cand.CandidateError, match="strategy"):
-        cand.resolve_svm_strategy({"strategy": "quantum", "max_train_rows": 10}, 100)
-    assert cand.resolve_svm_strategy({"strategy": "auto", "max_train_rows": 10}, 100) == "nystroem"
-    assert cand.resolve_svm_strategy({"strategy": "auto", "max_train_rows": 1000}, 100) == "exact"
+    with pytest.raises(cand.CandidateError, match="models.perceptron: unknown model"):
+        cand.model_specs({"perceptron": {}})
+    # a bad `strategy` or `calibration` is config's to reject (test_config), before training
 
 
 def test_each_family_carries_signal_and_all_beats_them():
@@ -199,3 +203,155 @@ def test_each_family_carries_signal_and_all_beats_them():
         auc[feature_set] = roc_auc_score(test["label"], model.predict_proba(test)[:, 1])
     assert min(auc["graph"], auc["tax"], auc["descriptive"]) >= 0.6, auc
     assert auc["all"] > max(auc["graph"], auc["tax"], auc["descriptive"]) + 0.03, auc
+
+
+# ------------------------------------------------------------------- the steps of run_training
+def step_params(enabled=("naive_bayes", "logistic_regression"), **models):
+    sections = {name: {"enabled": name in enabled} for name in MODEL_NAMES}
+    return params_from_dict(
+        {
+            "models": {
+                "feature_sets": ["tax", "all"],
+                "search_iterations": 1,
+                "n_jobs": 1,
+                **models,
+                **sections,
+            }
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def inputs(world, tmp_path_factory) -> train_run.TrainInputs:
+    folder = tmp_path_factory.mktemp("inputs")
+    table, truth = world
+    table.to_parquet(folder / "features.parquet", index=False)
+    truth.to_parquet(folder / "pd.parquet", index=False)
+    return train_run.load_inputs(folder / "features.parquet", folder, step_params())
+
+
+@pytest.fixture(scope="module")
+def grid(inputs) -> tuple[train_run.GridResult, list[str]]:
+    logged: list[str] = []
+    result = train_run.fit_grid(inputs, step_params(), lambda c: logged.append(c.run_name))
+    return result, logged
+
+
+def test_load_inputs_checks_and_names_what_is_unusable(inputs, tmp_path):
+    assert list(inputs.specs) == ["naive_bayes", "logistic_regression"]  # the table's order
+    assert inputs.truth is not None and len(inputs.test) == len(inputs.split.test)
+    assert inputs.described["test_rows"] == len(inputs.split.test)
+    grid_params = train_run.grid_params(inputs, step_params())
+    assert grid_params["models"] == "naive_bayes,logistic_regression"
+    assert grid_params["feature_sets"] == "tax,all" and grid_params["selection_metric"] == "roc_auc"
+    features = tmp_path / "features.parquet"
+    with pytest.raises(TrainError, match="not found"):
+        train_run.load_inputs(features, None, step_params())
+    inputs.table.to_parquet(features, index=False)
+    with pytest.raises(TrainError, match="no model is enabled"):
+        train_run.load_inputs(features, None, step_params(enabled=()))
+    without_truth = train_run.load_inputs(features, tmp_path / "nowhere", step_params())
+    assert without_truth.truth is None
+
+
+def test_fit_grid_trains_every_cell_in_order_and_keeps_only_the_best_model(grid):
+    result, logged = grid
+    names = [c.run_name for c in result.candidates]
+    assert (
+        names
+        == logged
+        == [
+            "naive_bayes__tax",
+            "naive_bayes__all",
+            "logistic_regression__tax",
+            "logistic_regression__all",
+        ]
+    )
+    best_val = max(c.val_metrics["roc_auc"] for c in result.candidates)
+    first_best = next(c for c in result.candidates if c.val_metrics["roc_auc"] == best_val)
+    assert result.best is first_best
+    assert [c.model is not None for c in result.candidates] == [
+        c is result.best for c in result.candidates
+    ]
+
+
+def test_fit_grid_names_bad_settings(inputs):
+    bad = dataclasses.replace(inputs, specs=cand.model_specs({"decision_tree": {"depth_max": 3}}))
+    with pytest.raises(TrainError, match="models.decision_tree"):
+        train_run.fit_grid(bad, step_params(), lambda c: None)
+
+
+def champion(version: str, tags) -> ChampionInfo:
+    return ChampionInfo(version=version, run_id=f"run{version}", tags=tags)
+
+
+def test_rescore_champion_scores_only_a_champion_that_can_serve_today(inputs, grid, monkeypatch):
+    best = grid[0].best
+    test = inputs.test
+    assert train_run.rescore_champion(None, test, "roc_auc") == train_run.ChampionBefore(None)
+    foreign = champion("1", None)  # not this project's tags: not scored, so replaced
+    assert train_run.rescore_champion(foreign, test, "roc_auc") == train_run.ChampionBefore(foreign)
+    monkeypatch.setattr(registry, "load_version", lambda version: best.model)
+    ours = champion("1", train_run.version_tags_for(best, inputs.described, "roc_auc"))
+    before = train_run.rescore_champion(ours, test, "roc_auc")
+    np.testing.assert_allclose(before.probability, best.test_probability)
+    assert before.test == pytest.approx(
+        m.binary_metrics(
+            test["label"].to_numpy(),
+            best.test_probability,
+            m.choose_threshold(test["label"].to_numpy(), best.test_probability),
+        )["roc_auc"]
+    )
+    lacking = test.drop(columns=[best.columns[0]])  # its features are gone from today's table
+    assert train_run.rescore_champion(ours, lacking, "roc_auc").test is None
+
+
+def test_champion_figures_and_the_registry_record_follow_the_gate(inputs, grid, monkeypatch):
+    best = grid[0].best
+    described = inputs.described
+    tags = train_run.version_tags_for(best, described, "roc_auc")
+    assert (tags.model, tags.feature_set, tags.features) == (
+        best.model_name,
+        best.feature_set,
+        tuple(best.columns),
+    )
+    assert tags.train_from == described["train_from"] and tags.test == best.test_metrics["roc_auc"]
+    challenger = champion("2", tags)
+    old_tags = dataclasses.replace(tags, threshold=0.5, model="old")
+    old = champion("1", old_tags)
+    before = train_run.ChampionBefore(old, test=0.9, probability=np.full(len(inputs.test), 0.2))
+    sentinel = object()
+    monkeypatch.setattr(registry, "load_version", lambda version: sentinel)
+
+    # kept: the old champion's model, tags and probabilities; the oracle beside it
+    kept = train_run.RegistryOutcome(
+        tags, challenger, gate("roc_auc", 0.002, best.test_metrics["roc_auc"], 0.9), old
+    )
+    figures = train_run.champion_figures(best, kept, before, inputs.test, inputs.truth)
+    assert figures.model is sentinel and figures.tags == old_tags
+    assert figures.probability is before.probability
+    assert figures.report["threshold"] == 0.5
+    assert {"oracle_test_roc_auc", "oracle_gap_roc_auc"} <= set(figures.report)
+    assert set(figures.oracle) == {"oracle_test_roc_auc", "oracle_test_pr_auc", "oracle_test_rows"}
+    assert set(figures.metrics) == set(m.METRIC_NAMES)
+    record = train_run.registry_record("parent", best, before, kept, "roc_auc")
+    assert record.training_run_id == "parent" and record.gate is kept.gate
+    assert record.candidate.version == "2" and record.candidate.test == best.test_metrics["roc_auc"]
+    assert record.champion_before.version == record.champion_after.version == "1"
+    assert record.champion_after.test == 0.9
+    assert kept.run_tags() == {
+        "decision": "kept",
+        "challenger_version": "2",
+        "champion_version": "1",
+    }
+
+    # the challenger won: its own model and figures, no oracle without the truth
+    won = dataclasses.replace(kept, champion_after=challenger)
+    figures = train_run.champion_figures(best, won, before, inputs.test, None)
+    assert figures.model is best.model and figures.tags == tags and figures.oracle is None
+    assert figures.report == {**figures.metrics, "threshold": best.threshold}
+    record = train_run.registry_record("parent", best, before, won, "roc_auc")
+    assert record.champion_after.version == "2"
+    assert record.champion_after.test == best.test_metrics["roc_auc"]
+    meta = train_run.champion_meta(challenger, tags)
+    assert (meta.version, meta.run_id, meta.feature_columns) == ("2", "run2", tuple(best.columns))

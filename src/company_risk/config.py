@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from company_risk import artifacts, formats
+from company_risk import artifacts, formats, model_table
 from company_risk.errors import CompanyRiskError
 from company_risk.schemas import FEATURE_SET_PREFIXES, FEATURE_SETS, METRIC_NAMES, RISK_CLASSES
 
@@ -227,7 +227,13 @@ class SplitConfig:
 @dataclass(frozen=True)
 class ModelsConfig:
     """Per-model sections are free-form dicts (`enabled` plus the model's own settings), so a
-    data scientist can add a hyperparameter in params.yaml without a code change here."""
+    data scientist can add a hyperparameter in params.yaml without a code change here.
+
+    The models, their order, the calibration methods and each model's strategies come from
+    company_risk.model_table; one field per model keeps params.yaml's keys (and the rejection
+    of unknown ones) as they are, and tests/test_model_table.py keeps the fields and the table
+    equal. These checks are the only ones: the train stage relies on them.
+    """
 
     seed: int = 7
     feature_sets: tuple[str, ...] = FEATURE_SETS
@@ -244,17 +250,8 @@ class ModelsConfig:
     xgboost: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
     logistic_regression: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
 
-    MODEL_NAMES: typing.ClassVar[tuple[str, ...]] = (
-        "decision_tree",
-        "random_forest",
-        "mlp",
-        "svm",
-        "naive_bayes",
-        "xgboost",
-        "logistic_regression",
-    )
-    CALIBRATIONS: typing.ClassVar[tuple[str, ...]] = ("sigmoid", "isotonic")
-    SVM_STRATEGIES: typing.ClassVar[tuple[str, ...]] = ("auto", "exact", "nystroem")
+    MODEL_NAMES: typing.ClassVar[tuple[str, ...]] = model_table.MODEL_NAMES
+    CALIBRATIONS: typing.ClassVar[tuple[str, ...]] = model_table.CALIBRATIONS
 
     def __post_init__(self) -> None:
         sets = tuple(FEATURE_SET_PREFIXES)
@@ -274,13 +271,15 @@ class ModelsConfig:
             ),
             calibration=_one_of(self.CALIBRATIONS),
         )
-        for name in self.MODEL_NAMES:
-            settings = getattr(self, name)
+        for entry in model_table.MODEL_TABLE:
+            settings = getattr(self, entry.name)
             if not _FLAG.accepts(settings.get("enabled", True)):
-                _invalid(f"models.{name}.enabled", settings["enabled"], _FLAG.expected)
-        strategy = _one_of(self.SVM_STRATEGIES)
-        if not strategy.accepts(self.svm.get("strategy", "auto")):
-            _invalid("models.svm.strategy", self.svm["strategy"], strategy.expected)
+                _invalid(f"models.{entry.name}.enabled", settings["enabled"], _FLAG.expected)
+            if entry.strategies:
+                strategy = _one_of(entry.strategies)
+                value = settings.get("strategy", entry.defaults.get("strategy"))
+                if not strategy.accepts(value):
+                    _invalid(f"models.{entry.name}.strategy", value, strategy.expected)
 
     def enabled_models(self) -> dict[str, dict[str, Any]]:
         """Model name -> its settings (without `enabled`), in the fixed comparison order."""
@@ -294,6 +293,8 @@ class ModelsConfig:
 
 @dataclass(frozen=True)
 class SelectionConfig:
+    """How the champion is chosen. `metric` is checked here, once: train relies on it."""
+
     metric: str = "roc_auc"
     min_improvement: float = 0.002
 

@@ -129,7 +129,13 @@ def versions_at(companies: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
 
 
 def due_year(t: pd.Timestamp, deadline_months: int) -> int:
-    """The latest fiscal (calendar) year whose annual report was due before t."""
+    """The latest fiscal (calendar) year whose annual report is overdue at t.
+
+    The one owner of the deadline rule, for these features and for scoring's facts, reasons and
+    alerts alike: the report for year Y falls due `deadline_months`
+    (`features.report_deadline_months`) after 31 December of Y and is overdue from the day
+    after. With 6 months the 2024 report is due on 30 June 2025: due_year is 2023 that day and
+    2024 from 1 July 2025."""
     return (t - pd.DateOffset(months=deadline_months)).year - 1
 
 

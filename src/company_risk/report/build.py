@@ -1,7 +1,9 @@
-"""The `report` stage: collect the evidence, build the document, write HTML and Markdown.
+"""The `report` stage: collect the evidence, compute the figures, place them in the document,
+write HTML and Markdown.
 
-The only I/O of the stage besides company_risk.report.collect; both files are written
-atomically, so a failed run leaves the previous report in place.
+`write_report` is the stage's entry point (the CLI's `company-risk report` calls it). The only
+I/O of the stage besides company_risk.report.collect; both files are written atomically, so a
+failed run leaves the previous report in place.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from pathlib import Path
 
 from company_risk.atomic import write_text
 from company_risk.config import Params
+from company_risk.report.analysis import analyse
 from company_risk.report.collect import ReportSources, collect_evidence
 from company_risk.report.render import to_html, to_markdown
-from company_risk.report.sections import build_document
+from company_risk.report.sections import document
 
 HTML_NAME = "model_comparison.html"
 MARKDOWN_NAME = "model_comparison.md"
@@ -24,7 +27,9 @@ def write_report(
     """Write `<out>/model_comparison.html` and `.md`; return their paths. Dated `generated_on`,
     by default the newest data's date (so rerunning on unchanged inputs rewrites the same bytes).
     Raises company_risk.report.collect.ReportError when there is no training run to report on."""
-    document = build_document(collect_evidence(sources, params), generated_on)
-    html_path = write_text(to_html(document), Path(out) / HTML_NAME)
-    md_path = write_text(to_markdown(document, HTML_NAME), Path(out) / MARKDOWN_NAME)
+    evidence = collect_evidence(sources, params)
+    figures = analyse(evidence, generated_on)
+    report = document(evidence, figures)
+    html_path = write_text(to_html(report), Path(out) / HTML_NAME)
+    md_path = write_text(to_markdown(report, HTML_NAME), Path(out) / MARKDOWN_NAME)
     return [html_path, md_path]

@@ -4,6 +4,10 @@ actually defaulted.
 The daily job turns a probability into a class with the cut-offs in `params.yaml`
 (`scoring.risk_classes`); a credit manager trusts the classes only if the observed default rate
 rises from class to class. The report checks exactly that on the held-out test snapshots.
+
+The classes are `company_risk.schemas.RISK_CLASSES`, and `config.ScoringConfig` checks, when
+params.yaml is loaded, that the cut-offs are one fewer and strictly increasing probabilities;
+the functions here take those checked cut-offs.
 """
 
 from __future__ import annotations
@@ -11,17 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-CLASS_NAMES = ("I", "II", "III", "IV", "V")
+from company_risk.schemas import RISK_CLASSES
 
 
 def assign_classes(probability: np.ndarray, cutoffs: tuple[float, ...]) -> np.ndarray:
-    """Class name per probability: below the first cut-off is I, at or above the last is V."""
+    """Class name per probability (`scoring.risk_classes` cut-offs): below the first cut-off is
+    I, at or above the last is V."""
     cuts = np.asarray(cutoffs, dtype=float)
-    if len(cuts) != len(CLASS_NAMES) - 1 or np.any(np.diff(cuts) <= 0):
-        raise ValueError(
-            f"scoring.risk_classes must be {len(CLASS_NAMES) - 1} increasing cut-offs, got {list(cutoffs)}"
-        )
-    return np.asarray(CLASS_NAMES)[
+    return np.asarray(RISK_CLASSES)[
         np.searchsorted(cuts, np.asarray(probability, dtype=float), side="right")
     ]
 
@@ -40,12 +41,12 @@ def class_table(frame: pd.DataFrame, cutoffs: tuple[float, ...]) -> pd.DataFrame
     NaN rates, so the table always shows all five."""
     classes = assign_classes(frame["probability"].to_numpy(), cutoffs)
     grouped = frame.assign(risk_class=classes).groupby("risk_class")
-    rows = grouped.size().reindex(CLASS_NAMES, fill_value=0)
-    defaults = grouped["label"].sum().reindex(CLASS_NAMES, fill_value=0)
-    mean_p = grouped["probability"].mean().reindex(CLASS_NAMES)
+    rows = grouped.size().reindex(RISK_CLASSES, fill_value=0)
+    defaults = grouped["label"].sum().reindex(RISK_CLASSES, fill_value=0)
+    mean_p = grouped["probability"].mean().reindex(RISK_CLASSES)
     out = pd.DataFrame(
         {
-            "risk_class": list(CLASS_NAMES),
+            "risk_class": list(RISK_CLASSES),
             "probability range": class_ranges(cutoffs),
             "rows": rows.to_numpy().astype("int64"),
             "share": rows.to_numpy() / max(len(frame), 1),

@@ -15,20 +15,14 @@ import numpy as np
 import pandas as pd
 
 from company_risk.metrics import LOWER_IS_BETTER, METRIC_NAMES
+from company_risk.model_table import MODEL_TABLE, names_with_role
 from company_risk.schemas import FEATURE_FAMILIES, FEATURE_SETS
 
-STUDY_MODELS = ("decision_tree", "random_forest", "mlp", "svm", "naive_bayes")
-BASELINE_MODELS = ("xgboost", "logistic_regression")
+# the models, their roles and labels: company_risk.model_table, in comparison order
+STUDY_MODELS = names_with_role("study")
+BASELINE_MODELS = names_with_role("baseline")
 FAMILIES = tuple(FEATURE_FAMILIES)
-MODEL_LABELS = {
-    "decision_tree": "Decision tree",
-    "random_forest": "Random forest",
-    "mlp": "Neural net (MLP)",
-    "svm": "SVM",
-    "naive_bayes": "Naive Bayes",
-    "xgboost": "XGBoost (baseline)",
-    "logistic_regression": "Logistic regression (baseline)",
-}
+MODEL_LABELS = {entry.name: entry.label for entry in MODEL_TABLE}
 FEATURE_SET_LABELS = {
     "graph": "Graph",
     "tax": "Tax",

@@ -1,27 +1,36 @@
-"""Assemble the report `Document` from the evidence: one function per section.
+"""Assemble the report `Document` from the figures: one function per section.
 
-Every number placed here comes from the `Evidence` (MLflow and the pipeline's files) or is
-computed from it by the sibling modules (bootstrap, compare, classes, slices); the text around
-the numbers only names them. A section whose input does not exist yet says so instead of
+Every number placed here is a figure of company_risk.report.analysis (computed from the
+`Evidence`) or a fact of the `Evidence` shown as it was read (the registry decision, the
+lineage's tags, hashes and parameters); this module only formats them and places them in blocks.
+The sentences around them are the named templates of `templates/prose.toml`
+(company_risk.report.prose); headings, table captions and column names are here, because they
+are how a reader finds a table. A section whose input does not exist yet says so instead of
 failing: no truth means no oracle comparison, no daily run means no scoring section figures.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import pandas as pd
 
 from company_risk.artifacts import RegistryDecision, VersionRecord
-from company_risk.metrics import LOWER_IS_BETTER
-from company_risk.oracle import with_oracle
-from company_risk.report import bootstrap, compare, plots
+from company_risk.report import compare, plots
+from company_risk.report.analysis import (
+    Analysis,
+    ChampionFigures,
+    Estimate,
+    GapVerdict,
+    OracleFigures,
+    Source,
+    analyse,
+)
 from company_risk.report.baserates import base_rate_table
 from company_risk.report.card import CardFacts, model_card
-from company_risk.report.classes import CLASS_NAMES, class_table, is_monotone
-from company_risk.report.collect import Evidence, age_column
+from company_risk.report.collect import Evidence
 from company_risk.report.lineage import flatten_params
-from company_risk.report.oracle import oracle_gap
+from company_risk.report.prose import text
 from company_risk.report.render import (
     Bullets,
     Document,
@@ -33,197 +42,200 @@ from company_risk.report.render import (
     Section,
     Table,
 )
-from company_risk.report.slices import all_slices, slice_frame, weaker_slices
+from company_risk.schemas import RISK_CLASSES
 
 TITLE = "company-risk: model comparison and champion report"
-ORACLE_KEYS = ("oracle_test_roc_auc", "oracle_test_pr_auc")
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """The computed figures several sections share."""
-
-    table: pd.DataFrame  # runs with bootstrap interval columns
-    recomputed_gap: float
-    champion_row: pd.Series | None
-    champion_test: pd.DataFrame | None
-    champion_validation: pd.DataFrame | None
-    classes: pd.DataFrame | None
-    family: pd.DataFrame
-    oracle_gap: pd.DataFrame | None  # see company_risk.report.oracle
-
-
-def analyse(ev: Evidence) -> Analysis:
-    cfg = ev.params.report
-    intervals = bootstrap.run_intervals(
-        ev.runs.runs, ev.predictions, cfg.bootstrap_rounds, cfg.confidence, cfg.seed
-    )
-    table = compare.with_intervals(ev.runs.runs, intervals)
-    champion_row, champion_test, champion_validation, classes = None, None, None, None
-    if ev.champion:
-        hit = table.loc[table["run_id"] == ev.champion.run_id]
-        champion_row = hit.iloc[0] if len(hit) else None
-        logged = ev.predictions.get(ev.champion.run_id)
-        if logged:
-            champion_test, champion_validation = logged["test"], logged["validation"]
-            classes = class_table(champion_test, ev.params.scoring.risk_classes)
-    gap = None
-    # an earlier run's champion logged predictions on the data of its day; train scored it on
-    # today's test rows, and those figures (reports/metrics.json) are shown instead
-    trained_here = champion_row is not None
-    if trained_here and champion_test is not None and ev.truth is not None:
-        covered = with_oracle(champion_test, ev.truth)
-        if covered["label"].nunique() == 2:
-            gap = oracle_gap(covered, cfg.bootstrap_rounds, cfg.confidence, cfg.seed)
-    return Analysis(
-        table=table,
-        recomputed_gap=bootstrap.recomputed_gap(ev.runs.runs, ev.predictions),
-        champion_row=champion_row,
-        champion_test=champion_test,
-        champion_validation=champion_validation,
-        classes=classes,
-        family=compare.family_signal(table, ev.params.selection.metric),
-        oracle_gap=gap,
-    )
-
-
-def newest_data_date(ev: Evidence) -> str:
-    """The date of the newest input: the latest drop or scored day (else the training run's
-    start). The report's default date, so the same inputs give the same report on any day."""
-    dates = [
-        d for d in (ev.drops[-1] if ev.drops else None, ev.scores.date if ev.scores else None) if d
-    ]
-    return max(dates) if dates else ev.runs.parent_start.date().isoformat()
+ORACLE_HEADING = "The champion beside the oracle"
+GAP_TEMPLATES = {
+    GapVerdict.ORACLE_AHEAD: "oracle.oracle_ahead",
+    GapVerdict.CHAMPION_AHEAD: "oracle.champion_ahead",
+    GapVerdict.LEVEL: "oracle.level",
+}
+DECISION_TEMPLATES = {"first": "decision.first", "promoted": "decision.promoted"}
 
 
 def build_document(ev: Evidence, generated_on: str | None = None) -> Document:
     """The whole report, dated `generated_on` (default: the newest data's date, see
-    `newest_data_date`; the caller may pass the clock's date instead)."""
-    generated_on = generated_on or newest_data_date(ev)
-    a = analyse(ev)
-    last_drop = ev.drops[-1] if ev.drops else "unknown"
-    subtitle = f"Training run {ev.runs.parent_id} · data up to the drop of {last_drop} · generated on {generated_on}"
+    `analysis.newest_data_date`; the caller may pass the clock's date instead)."""
+    return document(ev, analyse(ev, generated_on))
+
+
+def document(ev: Evidence, a: Analysis) -> Document:
+    """The report of the figures `a` computed from `ev`."""
+    subtitle = text(
+        "document.subtitle",
+        run=ev.runs.parent_id,
+        drop=ev.drops[-1] if ev.drops else "unknown",
+        date=a.generated_on,
+    )
     sections = [
         summary_section(ev, a),
-        data_section(ev),
+        data_section(a),
         comparison_section(ev, a),
         curves_section(ev, a),
-        classes_section(ev, a),
+        classes_section(a),
         decision_section(ev, a),
-        slices_section(ev, a),
-        scoring_section(ev),
-        lineage_section(ev, generated_on),
+        slices_section(a),
+        scoring_section(a),
+        lineage_section(ev, a.generated_on),
         model_card(card_facts(ev, a)),
     ]
     return Document(TITLE, subtitle, sections)
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _metric(ev: Evidence) -> str:
-    return ev.params.selection.metric
-
-
 def _label(metric: str) -> str:
     return compare.METRIC_LABELS.get(metric, metric)
-
-
-def _run_name(row: pd.Series | dict) -> str:
-    return f"{row['model']} on {row['feature_set']}"
 
 
 def _pct(value: float | None) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.2%}"
 
 
-def _oracle(ev: Evidence) -> dict[str, float]:
-    source = ev.metrics_report or {}
-    found = {
-        k: float(source[k])
-        for k in (*ORACLE_KEYS, "oracle_gap_roc_auc", "oracle_test_rows")
-        if k in source
-    }
-    for key in ORACLE_KEYS:
-        if key not in found and key in ev.runs.parent_metrics:
-            found[key] = float(ev.runs.parent_metrics[key])
-    return found
+def _num(value: object) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value):.4f}"
 
 
-def _bounds(ev: Evidence) -> dict[str, str]:
-    return {k: v for k, v in ev.runs.parent_params.items() if k.endswith(("_from", "_until"))}
+def _float(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _interval(gap: float, low: float, high: float) -> str:
+    return f"{gap:+.4f} [{low:+.4f}, {high:+.4f}]"
+
+
+def _estimate(figure: Estimate, source: Source) -> str:
+    """A champion's test figure: with its interval from this run's runs, else train's 4 digits."""
+    if source is Source.RUNS:
+        return compare.format_ci(figure.value, figure.low, figure.high)
+    return _num(figure.value)
+
+
+def _who(info: VersionRecord | None) -> str:
+    if info is None:
+        return "none"
+    return f"version {info.version}: {info.model} on {info.feature_set} (run {info.run_id})"
+
+
+def gap_sentence(metric: str, row: pd.Series, verdict: GapVerdict) -> str:
+    """What the oracle's lead on one metric says (its `verdict`), with its interval."""
+    return text(
+        GAP_TEMPLATES[verdict], metric=metric, figures=_interval(row.gap, row.low, row.high)
+    )
+
+
+def decision_sentence(reg: RegistryDecision) -> str:
+    name = DECISION_TEMPLATES.get(reg.gate.decision, "decision.kept")
+    return text(name, candidate=reg.candidate.version, champion=reg.champion_after.version)
+
+
+def class_rule(cuts: tuple[float, ...]) -> str:
+    """`I below 2%; II from 2% to below 5%; …; V from 25%`."""
+    parts = [text("classes.rule_first", name=RISK_CLASSES[0], upper=f"{cuts[0]:.0%}")]
+    for i in range(1, len(RISK_CLASSES) - 1):
+        parts.append(
+            text(
+                "classes.rule_middle",
+                name=RISK_CLASSES[i],
+                lower=f"{cuts[i - 1]:.0%}",
+                upper=f"{cuts[i]:.0%}",
+            )
+        )
+    parts.append(text("classes.rule_last", name=RISK_CLASSES[-1], lower=f"{cuts[-1]:.0%}"))
+    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------------------------- sections
 def summary_section(ev: Evidence, a: Analysis) -> Section:
-    metric = _metric(ev)
+    c, champion = a.comparison, a.champion
+    metric = c.metric
     items = [
-        f"{len(ev.runs.runs)} runs: {ev.runs.runs['model'].nunique()} models × {ev.runs.runs['feature_set'].nunique()} feature sets, "
-        f"{ev.params.report.bootstrap_rounds} company-bootstrap rounds per interval."
-    ]
-    if a.champion_row is not None:
-        items.append(
-            f"Champion: {_run_name(a.champion_row)} (registered version {ev.champion.version}), test {_label(metric)} "
-            f"{compare.cell(a.champion_row, 'test', metric)}."
+        text(
+            "summary.runs",
+            runs=c.runs,
+            models=c.models,
+            feature_sets=c.feature_sets,
+            rounds=ev.params.report.bootstrap_rounds,
         )
-    elif ev.champion:
+    ]
+    if champion.trained_here:
         items.append(
-            f"Champion: version {ev.champion.version} ({ev.champion.model} on {ev.champion.feature_set}), trained in an earlier run."
+            text(
+                "summary.champion_here",
+                champion=f"{champion.row['model']} on {champion.row['feature_set']}",
+                version=champion.record.version,
+                metric=_label(metric),
+                figure=_estimate(champion.test[metric], champion.source),
+            )
+        )
+    elif champion.record:
+        items.append(
+            text(
+                "summary.champion_earlier",
+                version=champion.record.version,
+                model=champion.record.model,
+                feature_set=champion.record.feature_set,
+            )
         )
     else:
-        items.append("No champion is registered.")
+        items.append(text("summary.no_champion"))
     if ev.registry_report:
-        items.append(f"Gate decision of this training run: {ev.registry_report.gate.decision}.")
-    if len(a.family):
-        top = a.family.iloc[0]
+        items.append(text("summary.gate", decision=ev.registry_report.gate.decision))
+    if len(c.family):
+        top = c.family.iloc[0]
         items.append(
-            f"The {top['feature set']} family carries most signal on its own: best test {_label(metric)} {top['best [95 % CI]']} ({top['best model']})."
+            text(
+                "summary.family",
+                family=top["feature set"],
+                metric=_label(metric),
+                best=top["best [95 % CI]"],
+                model=top["best model"],
+            )
         )
-    if a.classes is not None:
+    if a.classes.monotone is not None:
         items.append(
-            "Observed default rate by risk class on the test snapshots is "
-            + ("monotone." if is_monotone(a.classes) else "NOT monotone.")
+            text(
+                "summary.classes_monotone" if a.classes.monotone else "summary.classes_not_monotone"
+            )
         )
-    oracle = _oracle(ev)
-    if a.oracle_gap is not None:
-        roc = a.oracle_gap.loc["roc_auc"]
-        items.append(
-            f"Oracle (the world's true probabilities) test ROC-AUC {roc.oracle:.3f}. "
-            + gap_sentence("ROC-AUC", roc)
-        )
-    elif "oracle_test_roc_auc" in oracle:
-        items.append(
-            f"Oracle (the world's true probabilities) test ROC-AUC {oracle['oracle_test_roc_auc']:.3f}."
-        )
+    oracle = a.oracle
+    if oracle.source is not Source.NONE:
+        item = text("summary.oracle", roc_auc=f"{oracle.test_roc_auc:.3f}")
+        if oracle.source is Source.BOOTSTRAP:
+            item += " " + gap_sentence(
+                "ROC-AUC", oracle.gap.loc["roc_auc"], oracle.verdicts["roc_auc"]
+            )
+        items.append(item)
     blocks: list = [Bullets(items)]
     blocks += [Note(n) for n in ev.notes]
     return Section("Summary", blocks)
 
 
-def data_section(ev: Evidence) -> Section:
-    blocks: list = []
-    drops = ev.drops
+def data_section(a: Analysis) -> Section:
+    d = a.data
+    drops = d.drops
     facts = [
         ("drops used", f"{len(drops)} ({drops[0]} .. {drops[-1]})" if drops else "none found"),
     ]
-    observed_rate = None
-    if ev.features is not None and len(ev.features):
-        f = ev.features
-        observed_rate = float(f["label"].mean())
+    if d.per_snapshot is not None:
         facts += [
-            ("companies (in any snapshot)", f"{f['company_id'].nunique():,}"),
+            ("companies (in any snapshot)", f"{d.companies:,}"),
             (
                 "snapshots",
-                f"{f['snapshot_date'].nunique()} ({f['snapshot_date'].min().date()} .. {f['snapshot_date'].max().date()})",
+                f"{d.snapshots} ({d.first_snapshot.date()} .. {d.last_snapshot.date()})",
             ),
-            ("company-snapshot rows", f"{len(f):,}"),
-            ("12-month default rate, all rows", _pct(observed_rate)),
+            ("company-snapshot rows", f"{d.rows:,}"),
+            ("12-month default rate, all rows", _pct(d.default_rate)),
         ]
-    blocks.append(KeyValues(facts, caption="The data"))
-    if ev.features is not None and len(ev.features):
-        summary = compare.snapshot_summary(ev.features, _bounds(ev))
+    blocks: list = [KeyValues(facts, caption="The data")]
+    if d.per_snapshot is not None:
+        summary = d.per_snapshot
         blocks.append(
             Figure(
                 plots.population_figure(summary, "Population and default rate per snapshot"),
-                "Population (bars, coloured by split part) and 12-month default rate (line) per snapshot.",
+                text("data.population_figure"),
             )
         )
         shown = summary.assign(
@@ -232,77 +244,74 @@ def data_section(ev: Evidence) -> Section:
         )
         blocks.append(Table(shown, caption="Population and default rate per snapshot"))
     else:
-        blocks.append(Note("features.parquet was not found: no population figures."))
+        blocks.append(Note(text("data.no_features")))
     blocks.append(Heading("Base rates: this run beside the real Estonian register"))
-    blocks.append(Table(base_rate_table(ev.world, observed_rate)))
-    if ev.world:
+    blocks.append(Table(base_rate_table(d.world, d.default_rate)))
+    if d.world:
         blocks.append(Heading("Every statistic of the synthetic world (reports/world.json)"))
         blocks.append(
-            Table(pd.DataFrame({"statistic": list(ev.world), "value": list(ev.world.values())}))
+            Table(pd.DataFrame({"statistic": list(d.world), "value": list(d.world.values())}))
         )
     else:
-        blocks.append(
-            Paragraph(
-                "No reports/world.json: the data is not from the synthetic world, so there are no realised world rates."
-            )
-        )
+        blocks.append(Paragraph(text("data.no_world")))
     return Section("Data", blocks)
 
 
 def comparison_section(ev: Evidence, a: Analysis) -> Section:
-    metric = _metric(ev)
+    c = a.comparison
+    metric, label = c.metric, _label(c.metric)
     cfg = ev.params.report
-    table = a.table
     blocks: list = [
         Paragraph(
-            f"Each cell is the figure MLflow holds for the run, with its {cfg.confidence:.0%} confidence interval from "
-            f"{cfg.bootstrap_rounds} bootstrap resamples of companies (each drawn company keeps all its snapshots). "
-            "Models were selected on validation; the test snapshots were used for nothing but these figures."
+            text(
+                "comparison.intervals",
+                confidence=f"{cfg.confidence:.0%}",
+                rounds=cfg.bootstrap_rounds,
+            )
         ),
-        Note(
-            f"Check: every logged metric was recomputed from the run's logged predictions; the largest difference is {a.recomputed_gap:.2e}."
-        ),
+        Note(text("comparison.recomputed", gap=f"{c.recomputed_gap:.2e}")),
     ]
-    test_rate = float(a.champion_test["label"].mean()) if a.champion_test is not None else None
-    for m in dict.fromkeys(("roc_auc", "pr_auc", metric)):
+    for m in c.shown_metrics:
         blocks.append(Heading(f"Test {_label(m)}: models by feature set"))
-        blocks.append(Table(compare.study_table(table, m, "test")))
-    reference = "A model without skill has ROC-AUC 0.5"
-    if test_rate is not None:
-        reference += f" and PR-AUC equal to the test default rate, {test_rate:.2%}"
+        blocks.append(Table(compare.study_table(c.table, m, "test")))
+    rate = a.champion.test_default_rate
     blocks.append(
         Paragraph(
-            reference
-            + ". The study's five models and three data families come first; the combined set and the baselines follow."
+            text("comparison.no_skill")
+            if rate is None
+            else text("comparison.no_skill_with_rate", rate=f"{rate:.2%}")
         )
     )
     blocks.append(Heading("Which data family carries most signal"))
     blocks.append(
         Table(
-            a.family.drop(columns=["best"]),
-            caption=f"Test {_label(metric)} of the models trained on one family alone",
+            c.family.drop(columns=["best"]),
+            caption=f"Test {label} of the models trained on one family alone",
         )
     )
-    if len(a.family):
-        top = a.family.iloc[0]
+    if len(c.family):
+        top = c.family.iloc[0]
         blocks.append(
             Paragraph(
-                f"Most signal: {top['feature set']} (best {top['best [95 % CI]']}, {top['best model']}; mean over models {top['mean over models']:.3f})."
+                text(
+                    "comparison.most_signal",
+                    family=top["feature set"],
+                    best=top["best [95 % CI]"],
+                    model=top["best model"],
+                    mean=f"{top['mean over models']:.3f}",
+                )
             )
         )
     blocks.append(
         Figure(
             plots.comparison_figure(
-                compare.sort_runs(table),
-                metric,
-                _label(metric),
-                f"Test {_label(metric)} by model and feature set",
+                compare.sort_runs(c.table), metric, label, f"Test {label} by model and feature set"
             ),
-            f"Test {_label(metric)} per run with 95 % intervals.",
+            text("comparison.runs_figure", metric=label),
         )
     )
-    ranked = compare.ranking(table, metric, "val")
-    blocks.append(Heading(f"Ranking on validation {_label(metric)} (the selection order)"))
+    ranked = c.ranking
+    blocks.append(Heading(f"Ranking on validation {label} (the selection order)"))
     blocks.append(
         Table(
             pd.DataFrame(
@@ -310,10 +319,8 @@ def comparison_section(ev: Evidence, a: Analysis) -> Section:
                     "rank": ranked["rank"],
                     "model": ranked["model"],
                     "feature set": ranked["feature_set"],
-                    f"val {_label(metric)}": [
-                        compare.cell(r, "val", metric) for _, r in ranked.iterrows()
-                    ],
-                    f"test {_label(metric)}": [
+                    f"val {label}": [compare.cell(r, "val", metric) for _, r in ranked.iterrows()],
+                    f"test {label}": [
                         compare.cell(r, "test", metric) for _, r in ranked.iterrows()
                     ],
                     "run id": ranked["run_id"],
@@ -322,62 +329,45 @@ def comparison_section(ev: Evidence, a: Analysis) -> Section:
         )
     )
     blocks.append(Heading("Every metric, validation snapshots"))
-    blocks.append(Table(compare.metrics_table(table, "val")))
+    blocks.append(Table(compare.metrics_table(c.table, "val")))
     blocks.append(Heading("Every metric, test snapshots"))
-    blocks.append(Table(compare.metrics_table(table, "test")))
-    blocks.append(
-        Paragraph(
-            "Accuracy and balanced accuracy are at each run's threshold chosen on validation (the KS point)."
-        )
-    )
+    blocks.append(Table(compare.metrics_table(c.table, "test")))
+    blocks.append(Paragraph(text("comparison.thresholds")))
     return Section("Model comparison", blocks)
-
-
-def _best_per_set(ev: Evidence, table: pd.DataFrame) -> dict[str, str]:
-    """Legend label -> run id: the champion, then the best run (on validation) of each feature set."""
-    metric = _metric(ev)
-    chosen: dict[str, str] = {}
-    if ev.champion and ev.champion.run_id in ev.predictions:
-        chosen[f"champion: {ev.champion.model} on {ev.champion.feature_set}"] = ev.champion.run_id
-    for feature_set in compare.FEATURE_SETS:
-        part = table.loc[
-            (table["feature_set"] == feature_set) & table["run_id"].isin(list(ev.predictions))
-        ]
-        if part.empty:
-            continue
-        best = part.sort_values(
-            f"val_{metric}", ascending=metric in LOWER_IS_BETTER, kind="stable"
-        ).iloc[0]
-        if best["run_id"] not in chosen.values():
-            chosen[f"best on {feature_set}: {best['model']}"] = best["run_id"]
-    return chosen
 
 
 def curves_section(ev: Evidence, a: Analysis) -> Section:
     blocks: list = []
-    chosen = _best_per_set(ev, a.table)
-    if chosen:
-        test_curves = {name: ev.predictions[run_id]["test"] for name, run_id in chosen.items()}
+    if a.curves:
+        test_curves = {
+            text(
+                "curves.champion_legend" if run.champion else "curves.best_legend",
+                model=run.model,
+                feature_set=run.feature_set,
+            ): ev.predictions[run.run_id]["test"]
+            for run in a.curves
+        }
         blocks.append(
-            Figure(
-                plots.roc_figure(test_curves, "ROC, test snapshots"),
-                "ROC curves on the test snapshots: the champion and the best run of each feature set.",
-            )
+            Figure(plots.roc_figure(test_curves, "ROC, test snapshots"), text("curves.roc_figure"))
         )
         blocks.append(
             Figure(
                 plots.pr_figure(test_curves, "Precision-recall, test snapshots"),
-                "Precision-recall curves on the test snapshots; the dashed line is the default rate (no skill).",
+                text("curves.pr_figure"),
             )
         )
     else:
-        blocks.append(Note("No run has logged predictions: no curves."))
-    if a.champion_test is not None:
-        curves = {"champion, validation": a.champion_validation, "champion, test": a.champion_test}
+        blocks.append(Note(text("curves.no_curves")))
+    champion = a.champion
+    if champion.test_predictions is not None:
+        curves = {
+            "champion, validation": champion.validation_predictions,
+            "champion, test": champion.test_predictions,
+        }
         blocks.append(
             Figure(
                 plots.calibration_figure(curves, "Calibration of the champion"),
-                "Observed default rate against mean predicted probability per decile of the champion's predictions.",
+                text("curves.calibration_figure"),
             )
         )
     blocks.append(Heading("Feature importances of the champion"))
@@ -386,7 +376,7 @@ def curves_section(ev: Evidence, a: Analysis) -> Section:
         blocks.append(
             Figure(
                 plots.importance_figure(ev.importance, top, "Champion feature importances"),
-                f"The {top} most important features of the champion (colour: graph, tax, descriptive family).",
+                text("curves.importance_figure", top=top),
             )
         )
         shown = (
@@ -396,51 +386,30 @@ def curves_section(ev: Evidence, a: Analysis) -> Section:
         )
         blocks.append(Table(shown))
     else:
-        blocks.append(Paragraph("The champion's run logged no feature importances."))
+        blocks.append(Paragraph(text("curves.no_importance")))
     return Section("Curves and feature importances", blocks)
 
 
-def classes_section(ev: Evidence, a: Analysis) -> Section:
-    cuts = ev.params.scoring.risk_classes
-    blocks: list = [
-        Paragraph(
-            "Risk classes from the cut-offs in params.yaml (scoring.risk_classes): "
-            + class_rule(cuts)
-            + "."
-        )
-    ]
-    if a.classes is None:
-        blocks.append(Note("The champion has no logged test predictions: no class distribution."))
+def classes_section(a: Analysis) -> Section:
+    k = a.classes
+    blocks: list = [Paragraph(text("classes.intro", rule=class_rule(k.cutoffs)))]
+    if k.table is None:
+        blocks.append(Note(text("classes.no_predictions")))
         return Section("Risk classes on the test snapshots", blocks)
-    shown = a.classes.assign(
-        share=[_pct(v) for v in a.classes["share"]],
-        observed_rate=[_pct(v) for v in a.classes["observed_rate"]],
-        mean_probability=[_pct(v) for v in a.classes["mean_probability"]],
+    shown = k.table.assign(
+        share=[_pct(v) for v in k.table["share"]],
+        observed_rate=[_pct(v) for v in k.table["observed_rate"]],
+        mean_probability=[_pct(v) for v in k.table["mean_probability"]],
     )
     blocks.append(Table(shown, caption="Champion's test predictions by risk class"))
     blocks.append(
         Figure(
-            plots.risk_class_figure(a.classes, "Risk classes, test snapshots"),
-            "Share of test rows per class, observed and mean predicted default rate.",
+            plots.risk_class_figure(k.table, "Risk classes, test snapshots"),
+            text("classes.figure"),
         )
     )
-    monotone = is_monotone(a.classes)
-    blocks.append(
-        Note(
-            "The observed default rate rises from class to class (monotone): the classes order the risk as intended."
-            if monotone
-            else "The observed default rate is NOT monotone across the classes: the cut-offs or the calibration need review."
-        )
-    )
+    blocks.append(Note(text("classes.monotone" if k.monotone else "classes.not_monotone")))
     return Section("Risk classes on the test snapshots", blocks)
-
-
-def class_rule(cuts: tuple[float, ...]) -> str:
-    parts = [f"{CLASS_NAMES[0]} below {cuts[0]:.0%}"]
-    for i in range(1, len(CLASS_NAMES) - 1):
-        parts.append(f"{CLASS_NAMES[i]} from {cuts[i - 1]:.0%} to below {cuts[i]:.0%}")
-    parts.append(f"{CLASS_NAMES[-1]} from {cuts[-1]:.0%}")
-    return "; ".join(parts)
 
 
 def decision_section(ev: Evidence, a: Analysis) -> Section:
@@ -448,7 +417,7 @@ def decision_section(ev: Evidence, a: Analysis) -> Section:
     reg = ev.registry_report
     if reg:
         cand, gate = reg.candidate, reg.gate
-        metric = gate.metric
+        label = _label(gate.metric)
         blocks.append(
             KeyValues(
                 [
@@ -456,17 +425,11 @@ def decision_section(ev: Evidence, a: Analysis) -> Section:
                         "candidate",
                         f"{cand.model} on {cand.feature_set} (version {cand.version}, run {cand.run_id})",
                     ),
-                    (f"candidate validation {_label(metric)}", _num(reg.candidate_val)),
-                    (f"candidate test {_label(metric)}", _num(gate.candidate_test)),
+                    (f"candidate validation {label}", _num(reg.candidate_val)),
+                    (f"candidate test {label}", _num(gate.candidate_test)),
                     ("champion before", _who(reg.champion_before)),
-                    (
-                        f"champion before, test {_label(metric)} on the same rows",
-                        _num(gate.champion_test),
-                    ),
-                    (
-                        "gate",
-                        f"promote if the candidate's test {_label(metric)} beats the champion's by at least {gate.min_improvement}",
-                    ),
+                    (f"champion before, test {label} on the same rows", _num(gate.champion_test)),
+                    ("gate", text("decision.gate", metric=label, margin=gate.min_improvement)),
                     ("decision", gate.decision),
                     ("champion after", _who(reg.champion_after)),
                 ],
@@ -475,9 +438,7 @@ def decision_section(ev: Evidence, a: Analysis) -> Section:
         )
         blocks.append(Paragraph(decision_sentence(reg)))
     else:
-        blocks.append(
-            Note("No reports/registry.json: the train stage has not recorded a decision.")
-        )
+        blocks.append(Note(text("decision.no_registry")))
     if ev.aliases:
         blocks.append(
             Table(
@@ -488,136 +449,80 @@ def decision_section(ev: Evidence, a: Analysis) -> Section:
             )
         )
     else:
-        blocks.append(Paragraph("The MLflow registry has no champion or challenger alias."))
-    blocks.append(Heading("The champion beside the oracle"))
-    blocks += _oracle_blocks(ev, a)
+        blocks.append(Paragraph(text("decision.no_aliases")))
+    blocks.append(Heading(ORACLE_HEADING))
+    blocks += oracle_blocks(a.oracle, ev.params.report.confidence)
     return Section("Champion decision", blocks)
 
 
-def _oracle_blocks(ev: Evidence, a: Analysis) -> list:
+def oracle_blocks(oracle: OracleFigures, confidence: float) -> list:
     """The oracle's figures beside the champion's on the same test rows: with paired intervals
-    of the gap where the champion's logged predictions and the truth are at hand, else the
-    figures train wrote to reports/metrics.json."""
-    cfg = ev.params.report
-    if a.oracle_gap is not None:
+    of the gap (Source.BOOTSTRAP), else the figures train wrote (Source.TRAIN), else a note."""
+    if oracle.source is Source.BOOTSTRAP:
+        gap = oracle.gap
         rows = [
             {
                 "": _label(metric),
                 "oracle (true probabilities)": row.oracle,
                 "champion": row.model,
-                f"gap oracle − champion [{cfg.confidence:.0%} CI]": (
-                    f"{row.gap:+.4f} [{row.low:+.4f}, {row.high:+.4f}]"
+                f"gap oracle − champion [{confidence:.0%} CI]": _interval(
+                    row.gap, row.low, row.high
                 ),
             }
-            for metric, row in a.oracle_gap.iterrows()
+            for metric, row in gap.iterrows()
         ]
         return [
             Table(
                 pd.DataFrame(rows),
-                caption=f"Test rows the truth covers; {int(a.oracle_gap['rounds'].iloc[0])} "
+                caption=f"Test rows the truth covers; {int(gap['rounds'].iloc[0])} "
                 "paired company-bootstrap rounds",
             ),
-            Paragraph(" ".join(gap_sentence(_label(m), r) for m, r in a.oracle_gap.iterrows())),
             Paragraph(
-                "The oracle is the world's own probability of default, estimated by forward "
-                "simulation of each company's health, filings and tax debt while its board and "
-                "the contagion from failed neighbours stay as they are today. It is the best "
-                "any model can do only up to that approximation and to sampling noise; features "
-                "of the board network see part of what it holds fixed."
+                " ".join(gap_sentence(_label(m), r, oracle.verdicts[m]) for m, r in gap.iterrows())
             ),
+            Paragraph(text("oracle.what_it_is")),
         ]
-    oracle = _oracle(ev)
-    if "oracle_test_roc_auc" not in oracle:
-        return [
-            Paragraph(
-                "No truth: the data has no known true default probabilities (real data), so there is no oracle to compare with."
-            )
-        ]
-    champion_auc = (ev.metrics_report or {}).get("roc_auc")
-    champion_pr = (ev.metrics_report or {}).get("pr_auc")
+    if oracle.source is Source.NONE:
+        return [Paragraph(text("oracle.no_truth"))]
     rows = [
         {
             "": "oracle (true probabilities)",
-            "test ROC-AUC": oracle["oracle_test_roc_auc"],
-            "test PR-AUC": oracle.get("oracle_test_pr_auc", float("nan")),
+            "test ROC-AUC": oracle.test_roc_auc,
+            "test PR-AUC": _float(oracle.test_pr_auc),
         },
-        {"": "champion", "test ROC-AUC": _float(champion_auc), "test PR-AUC": _float(champion_pr)},
+        {
+            "": "champion",
+            "test ROC-AUC": _float(oracle.champion_roc_auc),
+            "test PR-AUC": _float(oracle.champion_pr_auc),
+        },
     ]
-    gap = oracle.get("oracle_gap_roc_auc")
-    if gap is None and champion_auc is not None:
-        gap = oracle["oracle_test_roc_auc"] - float(champion_auc)
     return [
         Table(pd.DataFrame(rows)),
-        Paragraph(
-            f"The gap in ROC-AUC between the oracle and the champion, on the same test rows, is {_num(gap)} "
-            "(reports/metrics.json, where train scored the champion on today's test rows; no interval: "
-            "the champion was trained in an earlier run, or its logged predictions or the truth are not at hand)."
-        ),
+        Paragraph(text("oracle.train_gap", gap=_num(oracle.gap_roc_auc))),
     ]
 
 
-def gap_sentence(metric: str, row: pd.Series) -> str:
-    """What the oracle's lead on one metric says, read from its interval."""
-    figures = f"{row.gap:+.4f} [{row.low:+.4f}, {row.high:+.4f}]"
-    if row.low > 0:
-        return (
-            f"On {metric} the oracle is ahead by {figures}: predictable risk the features and "
-            "models do not yet capture."
-        )
-    if row.high < 0:
-        return (
-            f"On {metric} the champion is ahead of the oracle ({figures}): it reads something "
-            "the oracle's approximation holds fixed."
-        )
-    return f"On {metric} the champion is level with the oracle: the gap {figures} includes zero."
-
-
-def decision_sentence(reg: RegistryDecision) -> str:
-    decision = reg.gate.decision
-    if decision == "first":
-        return f"There was no champion: the candidate (version {reg.candidate.version}) became the first champion."
-    if decision == "promoted":
-        return f"The candidate beat the champion by the required margin and was promoted: champion is now version {reg.champion_after.version}."
-    return f"The candidate did not beat the champion by the required margin: version {reg.champion_after.version} stays champion; the candidate remains the challenger."
-
-
-def slices_section(ev: Evidence, a: Analysis) -> Section:
-    cfg = ev.params.report
-    blocks: list = [
-        Paragraph(
-            f"The champion's test predictions by segment. ROC-AUC and PR-AUC are shown only where a slice has at least "
-            f"{cfg.min_slice_defaults} defaults; a slice is flagged weaker when its ROC-AUC is more than "
-            f"{cfg.weak_slice_margin} below the overall one."
-        )
-    ]
-    if a.champion_test is None or ev.features is None:
-        blocks.append(
-            Note(
-                "Slices need the champion's logged test predictions and features.parquet; one of them is missing."
-            )
-        )
+def slices_section(a: Analysis) -> Section:
+    s = a.slices
+    blocks: list = [Paragraph(text("slices.intro", min_defaults=s.min_defaults, margin=s.margin))]
+    if s.tables is None:
+        blocks.append(Note(text("slices.missing")))
         return Section("Slices", blocks)
-    frame = slice_frame(a.champion_test, ev.features, age_column(list(ev.features.columns)))
-    tables = all_slices(frame, cfg.min_slice_defaults, cfg.weak_slice_margin)
-    weak = weaker_slices(tables)
-    if len(weak):
-        blocks.append(
-            Note(
-                "Where the model is weaker: "
-                + "; ".join(
-                    f"{r.slice} = {r.value} (ROC-AUC {r.roc_auc:.3f}, {r.defaults} defaults)"
-                    for r in weak.itertuples()
-                )
-                + "."
+    if len(s.weak):
+        weaker = "; ".join(
+            text(
+                "slices.weaker_slice",
+                slice=r.slice,
+                value=r.value,
+                roc_auc=f"{r.roc_auc:.3f}",
+                defaults=r.defaults,
             )
+            for r in s.weak.itertuples()
         )
+        blocks.append(Note(text("slices.weaker", slices=weaker)))
     else:
-        blocks.append(
-            Paragraph(
-                "No measurable slice falls below the overall ROC-AUC by more than the margin."
-            )
-        )
-    for dimension, table in tables.items():
+        blocks.append(Paragraph(text("slices.none_weaker")))
+    for dimension, table in s.tables.items():
         blocks.append(Heading(f"By {dimension}"))
         shown = table.drop(columns=["slice"]).assign(
             default_rate=[_pct(v) for v in table["default_rate"]],
@@ -628,85 +533,55 @@ def slices_section(ev: Evidence, a: Analysis) -> Section:
     return Section("Slices", blocks)
 
 
-def scoring_section(ev: Evidence) -> Section:
-    day = ev.scores
+def scoring_section(a: Analysis) -> Section:
+    day = a.scoring
     if day is None:
-        return Section(
-            "Daily scoring", [Paragraph("No daily scores yet: data/scores holds no scored day.")]
-        )
-    blocks: list = []
-    manifest = day.manifest or {}
+        return Section("Daily scoring", [Paragraph(text("scoring.no_scores"))])
     facts = [
         ("latest scored day", day.date),
-        ("scored days", f"{len(day.all_dates)} ({day.all_dates[0]} .. {day.all_dates[-1]})"),
-        ("companies scored", f"{len(day.scores):,}"),
-        (
-            "mean probability",
-            _pct(float(day.scores["probability"].mean())) if "probability" in day.scores else "–",
-        ),
-        ("alerts", f"{len(day.alerts):,}" if day.alerts is not None else "no alerts file"),
+        ("scored days", f"{len(day.dates)} ({day.dates[0]} .. {day.dates[-1]})"),
+        ("companies scored", f"{day.companies:,}"),
+        ("mean probability", _pct(day.mean_probability)),
+        ("alerts", f"{day.alerts:,}" if day.alerts is not None else "no alerts file"),
     ]
-    model = manifest.get("model")
-    if isinstance(model, dict):
+    if day.model is not None:
+        m = day.model
         facts.append(
             (
                 "model scored with",
-                f"{model.get('name', '')} version {model.get('version')} ({model.get('uri')}, run {model.get('run_id')})",
+                f"{m.get('name', '')} version {m.get('version')} ({m.get('uri')}, run {m.get('run_id')})",
             )
         )
-    for key in ("latest_drop", "params_hash", "git_commit", "engine"):
-        if key in manifest:
-            facts.append((f"manifest: {key}", str(manifest[key])))
-    drift = manifest.get("drift")
-    if isinstance(drift, dict) and drift.get("columns"):
-        warned = [c["column"] for c in drift["columns"] if c.get("warn")]
+    facts += [(f"manifest: {key}", value) for key, value in day.manifest]
+    if day.drifted is not None:
         facts.append(
-            (
-                f"drift (PSI above {drift.get('psi_warn')})",
-                ", ".join(warned) if warned else "none",
-            )
+            (f"drift (PSI above {day.psi_warn})", ", ".join(day.drifted) if day.drifted else "none")
         )
-    blocks.append(KeyValues(facts, caption=f"Scores of {day.date}"))
-    if "risk_class" in day.scores:
-        counts = day.scores["risk_class"].astype("str").value_counts()
-        dist = pd.DataFrame({"risk_class": list(CLASS_NAMES)})
-        dist["companies"] = [int(counts.get(c, 0)) for c in CLASS_NAMES]
-        dist["share"] = [_pct(n / max(len(day.scores), 1)) for n in dist["companies"]]
+    blocks: list = [KeyValues(facts, caption=f"Scores of {day.date}")]
+    if day.class_counts is not None:
+        dist = day.class_counts.assign(share=[_pct(v) for v in day.class_counts["share"]])
         blocks.append(Table(dist, caption="Risk-class distribution of the latest day"))
-    if day.alerts is not None and len(day.alerts):
-        kind = next(
-            (c for c in ("alert", "kind", "type", "reason") if c in day.alerts.columns), None
-        )
-        if kind:
-            counts = (
-                day.alerts[kind]
-                .astype("str")
-                .value_counts()
-                .rename_axis(kind)
-                .reset_index(name="alerts")
-            )
-            blocks.append(Table(counts, caption="Alerts of the latest day by kind"))
+    if day.alert_kinds is not None:
+        blocks.append(Table(day.alert_kinds, caption="Alerts of the latest day by kind"))
     return Section("Daily scoring", blocks)
 
 
 def lineage_section(ev: Evidence, generated_on: str) -> Section:
     tags = ev.runs.parent_tags
     params = ev.runs.parent_params
+
+    def snapshots(part: str) -> str:
+        return (
+            f"{params.get(f'{part}_from', '?')} .. {params.get(f'{part}_until', '?')} "
+            f"({params.get(f'{part}_rows', '?')} rows)"
+        )
+
     facts = [
         ("generated on", generated_on),
         ("last drop used", ev.drops[-1] if ev.drops else "unknown"),
-        (
-            "training snapshots",
-            f"{params.get('train_from', '?')} .. {params.get('train_until', '?')} ({params.get('train_rows', '?')} rows)",
-        ),
-        (
-            "validation snapshots",
-            f"{params.get('validation_from', '?')} .. {params.get('validation_until', '?')} ({params.get('validation_rows', '?')} rows)",
-        ),
-        (
-            "test snapshots",
-            f"{params.get('test_from', '?')} .. {params.get('test_until', '?')} ({params.get('test_rows', '?')} rows)",
-        ),
+        ("training snapshots", snapshots("train")),
+        ("validation snapshots", snapshots("validation")),
+        ("test snapshots", snapshots("test")),
         ("training run started", ev.runs.parent_start.isoformat(sep=" ", timespec="seconds")),
         ("git commit of the training run", tags.get("git_commit", "not recorded")),
         ("git commit of this report", ev.git_commit),
@@ -716,10 +591,7 @@ def lineage_section(ev: Evidence, generated_on: str) -> Section:
     ]
     if ev.champion:
         facts.append(
-            (
-                "champion",
-                f"company-risk version {ev.champion.version}, run {ev.champion.run_id}",
-            )
+            ("champion", f"company-risk version {ev.champion.version}, run {ev.champion.run_id}")
         )
     if ev.champion_meta:
         facts.append(
@@ -746,7 +618,7 @@ def lineage_section(ev: Evidence, generated_on: str) -> Section:
             )
         )
     else:
-        blocks.append(Paragraph("No dvc.lock and none of the inputs found to hash."))
+        blocks.append(Paragraph(text("lineage.no_hashes")))
     blocks.append(Heading("params.yaml"))
     blocks.append(Table(flatten_params(ev.params_dict)))
     blocks.append(Heading("Package versions"))
@@ -757,54 +629,26 @@ def lineage_section(ev: Evidence, generated_on: str) -> Section:
 
 
 def card_facts(ev: Evidence, a: Analysis) -> CardFacts:
-    """The card's figures. A champion kept from an earlier training run has no row among this
-    run's: its test figures are then the train stage's re-scoring of it on this run's test rows
-    (reports/metrics.json), and its training range the one recorded in champion.json."""
+    """The card's figures: the champion's (`analysis.champion_figures` chose their source)."""
+    champion: ChampionFigures = a.champion
     params = ev.runs.parent_params
-    meta = ev.champion_meta
-    row = a.champion_row
-    if ev.champion:
-        champion = (
-            f"{ev.champion.model} on {ev.champion.feature_set} features "
-            f"(company-risk version {ev.champion.version}, run {ev.champion.run_id})"
+    record = champion.record
+    if record:
+        who = (
+            f"{record.model} on {record.feature_set} features "
+            f"(company-risk version {record.version}, run {record.run_id})"
         )
     else:
-        champion = "none registered"
-
-    def figure(metric: str) -> str:
-        if row is not None:
-            return compare.cell(row, "test", metric)
-        return _num((ev.metrics_report or {}).get(metric))
-
-    train_from = meta.train_from if meta else params["train_from"]
-    train_until = meta.train_until if meta else params["train_until"]
+        who = "none registered"
     return CardFacts(
         horizon_months=ev.params.features.horizon_months,
-        champion=champion,
-        train_range=f"{train_from} .. {train_until}",
+        champion=who,
+        train_range=f"{champion.train_from} .. {champion.train_until}",
         test_range=f"{params.get('test_from', '?')} .. {params.get('test_until', '?')}",
-        test_roc_auc=figure("roc_auc"),
-        test_pr_auc=figure("pr_auc"),
-        test_accuracy=figure("accuracy"),
-        test_default_rate=_pct(float(a.champion_test["label"].mean()))
-        if a.champion_test is not None
-        else "–",
+        test_roc_auc=_estimate(champion.test["roc_auc"], champion.source),
+        test_pr_auc=_estimate(champion.test["pr_auc"], champion.source),
+        test_accuracy=_estimate(champion.test["accuracy"], champion.source),
+        test_default_rate=_pct(champion.test_default_rate),
         synthetic=ev.world is not None,
         risk_classes=class_rule(ev.params.scoring.risk_classes),
     )
-
-
-def _who(info: VersionRecord | None) -> str:
-    if info is None:
-        return "none"
-    return f"version {info.version}: {info.model} on {info.feature_set} (run {info.run_id})"
-
-
-def _float(value: object) -> float:
-    return float("nan") if value is None else float(value)
-
-
-def _num(value: object) -> str:
-    if value is None:
-        return "–"
-    return f"{float(value):.4f}"

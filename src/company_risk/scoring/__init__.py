@@ -3,6 +3,10 @@ alerts and drift, written as one atomic partition `date=D/` per day.
 
 The pure parts (classes, credit, facts, reasons, alerts, drift) take DataFrames and a
 `ScoringConfig` and return DataFrames; `run` wires them to the files, the model and MLflow.
+
+Convention: the stage's entry point is `run.py` (`score_day`/`score_days`), next to the pure
+modules it calls; `daily.py` is the scheduler's job around it (fetch or pick the day's drop
+and ingest or quarantine it; the `daily` command then calls `score_day`).
 """
 
 from __future__ import annotations

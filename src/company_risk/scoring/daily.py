@@ -46,18 +46,19 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from company_risk import formats
 from company_risk.artifacts import INGEST_LOG, interim_table, list_partitions
 from company_risk.atomic import atomic_directory, write_text
-from company_risk.config import ConfigError, ScoringConfig
+from company_risk.config import ConfigError, IngestConfig, ScoringConfig
+from company_risk.ingest import IngestError, IngestResult, ingest_drops, pseudonym_key
+from company_risk.ingest.arrowcsv import arrow_csv, check_header, header_fields, text_csv
+from company_risk.ingest.errors import Source
+from company_risk.ingest.files import decode, list_drops, open_binary, read_bytes
+from company_risk.ingest.jsonstream import iter_json_array, quiet_gc
 from company_risk.scoring import ScoringError
-
-if TYPE_CHECKING:
-    from company_risk.config import IngestConfig
-    from company_risk.ingest import IngestResult
-    from company_risk.ingest.errors import Source
 
 SOURCES = ScoringConfig.SOURCES  # what `daily` does (`scoring.source`, `--source`)
 DROP_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -94,8 +95,6 @@ def next_unscored(drop_dates: list[dt.date], scored: list[dt.date]) -> dt.date |
 
 
 def synthetic_date(raw: Path, out: Path) -> dt.date | None:
-    from company_risk.ingest.files import list_drops
-
     return next_unscored([d for d, _ in list_drops(raw)], list_partitions(out))
 
 
@@ -230,8 +229,6 @@ def check_download(name: str, url: str, path: Path, day: dt.date) -> None:
     """Refuse a downloaded file that is not the whole file `name` claims to be (see the module
     notes); a DownloadError naming the file, the URL and, from ingest's readers, the row or
     item and the field. Reads the file once more (streamed; a zip is inflated as it is read)."""
-    from company_risk.ingest.errors import IngestError, Source
-
     where = f"download of {name} from {url}"
     family = ScoringConfig.download_family(name)
     logical = formats.logical_name(name)
@@ -265,8 +262,6 @@ def _check_zip(path: Path, where: str) -> None:
 
 def _check_json(path: Path, source: Source) -> None:
     """The top-level array parses to its end, item by item (ingest's reader, nothing kept)."""
-    from company_risk.ingest.jsonstream import iter_json_array, quiet_gc
-
     with quiet_gc():
         for _ in iter_json_array(path, source, _nothing):
             pass
@@ -322,9 +317,6 @@ HEADER_MAX = 1 << 20  # a first line longer than this is no header
 def _check_csv(path: Path, source: Source, family: formats.FileFamily) -> None:
     """The file decodes, has one of its family's headers, and every row has the header's
     fields (ingest's header check and Arrow reader; only the first column is kept)."""
-    from company_risk.ingest.arrowcsv import arrow_csv, check_header, header_fields, text_csv
-    from company_risk.ingest.files import decode, open_binary, read_bytes
-
     if family.name not in CSV_LAYOUTS:
         raise ScoringError(f"{source.file}: no download check for the {family.name} family")
     sep, encodings, headers = CSV_LAYOUTS[family.name]
@@ -346,8 +338,6 @@ def _check_csv(path: Path, source: Source, family: formats.FileFamily) -> None:
 
 def _check_encoding(path: Path, source: Source, encoding: str) -> None:
     """Every byte of the (inflated) file decodes, read block by block."""
-    from company_risk.ingest.files import open_binary
-
     decoder = codecs.getincrementaldecoder(encoding)()
     offset, lines = 0, 1
     with open_binary(path, source) as fh:
@@ -373,8 +363,6 @@ def ingest_or_quarantine(
 ) -> IngestResult:
     """Ingest the drops up to `until` (the day's drop, just fetched); a drop that fails ingest
     is quarantined (`quarantine_failed_drop`), so it blocks no later run."""
-    from company_risk.ingest import ingest_drops, pseudonym_key
-
     key = pseudonym_key(cfg, root)
     with quarantine_failed_drop(raw, interim, until):
         return ingest_drops(raw, interim, cfg, key, until=until)
@@ -387,8 +375,6 @@ def quarantine_failed_drop(raw: Path, interim: Path, until: dt.date) -> Iterator
     drop to `raw/.quarantine/<date>-<n>/` with the error in REASON.txt, log it, and raise a
     DropQuarantinedError. Any other IngestError (an applied drop changed, broken history
     tables) is raised as it is: nothing is moved."""
-    from company_risk.ingest import IngestError
-
     try:
         yield
     except IngestError as exc:
@@ -423,8 +409,6 @@ def _failed_drop(raw: Path, interim: Path, until: dt.date, message: str) -> Path
 
 def _applied_drops(interim: Path) -> set[dt.date] | None:
     """The drop dates in the ingest log (empty before the first ingest); None if unreadable."""
-    import pandas as pd
-
     path = interim_table(interim, INGEST_LOG)
     if not path.exists():
         return set()

@@ -12,6 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from company_risk.features.descriptive import due_year
 from company_risk.formats import BOARD_ROLES
 
 FACT_COLUMNS = {
@@ -27,20 +28,13 @@ FACT_COLUMNS = {
 }
 
 
-def due_year(date: dt.date, deadline_months: int) -> int:
-    """The latest financial year whose annual report was due before `date` (deadline:
-    `deadline_months` after a calendar year end; a report is overdue the day after)."""
-    shifted = pd.Timestamp(date) - pd.DateOffset(months=deadline_months)
-    return shifted.year - 1
-
-
 def company_facts(
     tables: dict[str, pd.DataFrame], date: dt.date, report_deadline_months: int
 ) -> pd.DataFrame:
     """One row per company known by `date` (index company_id), columns `FACT_COLUMNS`.
 
-    `report_deadline_months` is `features.report_deadline_months`: the deadline the model's
-    features count missing reports by, so a fact and a feature never disagree on overdue."""
+    `report_deadline_months` is `features.report_deadline_months`, and the year that falls
+    due is the features' own `due_year`, so a fact and a feature never disagree on overdue."""
     t = pd.Timestamp(date)
     companies = tables["companies"]
     known = companies.loc[companies["valid_from"] <= t]
@@ -72,7 +66,7 @@ def company_facts(
     out["revenue"] = last["revenue"].astype("float64")
     out["equity"] = last["equity"].astype("float64")
 
-    due = due_year(date, report_deadline_months)
+    due = due_year(t, report_deadline_months)
     first_year = first_registered.reindex(out.index).dt.year.to_numpy(dtype="float64")
     first_missing = np.fmax(out["last_report_year"].to_numpy() + 1, first_year)
     overdue = np.where(first_missing <= due, due - first_missing + 1, 0).astype("int64")

@@ -115,7 +115,7 @@ def _resolve_registered(model_uri: str, tracking_uri: str | None) -> ModelRef:
             f"--model-uri {model_uri}: a registered model needs the tracking database, and "
             f"{missing}; score the exported model directory (models/champion) instead"
         )
-    import mlflow
+    import mlflow  # about a second to import: only where the registry is asked
     from mlflow.exceptions import MlflowException
 
     client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
@@ -154,7 +154,7 @@ def load_model(
     (company_risk.model_safety; `allow_pickle=True` lets a pickle or cloudpickle model through,
     for a model from a trusted source only). Its input signature gives the feature columns it
     expects; it predicts single-threaded."""
-    from mlflow.models import Model
+    from mlflow.models import Model  # mlflow takes about a second: only loading needs it
     from mlflow.pyfunc import PyFuncModel
 
     with tempfile.TemporaryDirectory(prefix="company-risk-model-") as scratch:
@@ -188,7 +188,7 @@ def _local_copy(ref: ModelRef, tracking_uri: str | None, scratch: Path) -> Path:
     missing = tracking_database_missing(tracking_uri)
     if missing:
         raise ScoringError(f"model {ref.uri}: {missing}")
-    import mlflow
+    import mlflow  # about a second to import: only a registered version is downloaded
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)

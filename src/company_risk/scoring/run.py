@@ -1,10 +1,14 @@
 """One scoring run: drops ≤ D -> ingest -> features as of D -> champion -> partition `date=D/`.
 
-`score_population` is the core (features and facts in, scores out); `score_day` adds the files:
-it ingests what is new, builds the features, compares with the previous partition for alerts
-and writes the partition atomically; `score_days` resolves and loads the model once and scores
-one or several days (a backfill) in date order, so each day's alerts compare with the day
-before. Timings go only to the manifest; the scores themselves are a pure function of the
+`score_day` reads like a table of contents: one named step per part, each timed into the
+manifest and each callable alone: `day_drops` (the drops the day may read), `ingest_day` (the
+day's history: ingest of the drops data/interim lacks), `day_features` (the features as of the
+day), `company_facts`, `score_population` (the core: predict, classes, credit, reasons),
+`previous_day` + `day_alerts` (alerts against the previous partition), `day_drift` (drift
+against the training reference), `day_manifest`, `write_day` (the atomic write) and
+`log_scoring_run` (MLflow). `score_days` resolves and loads the model once (`prepare_job`) and
+scores one or several days (a backfill) in date order, so each day's alerts compare with the
+day before. Timings go only to the manifest; the scores themselves are a pure function of the
 drops, the parameters and the model version.
 """
 
@@ -21,10 +25,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from company_risk import tracking
 from company_risk.artifacts import SCORING_EXPERIMENT, previous_partition, read_scores
-from company_risk.config import Params, ProjectPaths, ScoringConfig
+from company_risk.config import FeaturesConfig, Params, ProjectPaths, ScoringConfig
+from company_risk.explain import feature_contributions
+from company_risk.features.build import build_features
+from company_risk.features.catalogue import by_name
+from company_risk.features.registry import UNIT_DAYS
+from company_risk.features.tables import load_interim
+from company_risk.ingest import IngestResult, ingest_drops, pseudonym_key
+from company_risk.ingest.files import list_drops
 from company_risk.provenance import git_commit, params_hash
 from company_risk.scoring import ScoringError
 from company_risk.scoring.alerts import NEEDED, build_alerts
@@ -32,9 +45,17 @@ from company_risk.scoring.classes import ROMAN, assign_classes
 from company_risk.scoring.credit import credit_terms
 from company_risk.scoring.drift import drift_table, season_reference
 from company_risk.scoring.facts import board_changes, company_facts
-from company_risk.scoring.model import LoadedModel, check_columns, check_signature, predict
+from company_risk.scoring.model import (
+    LoadedModel,
+    check_columns,
+    check_signature,
+    load_model,
+    predict,
+    resolve_model,
+)
 from company_risk.scoring.partition import write_partition
 from company_risk.scoring.reasons import Phrase, fact_texts, top_reasons
+from company_risk.scoring.spark import predict_spark, write_partition_spark  # pyspark: on use
 
 log = logging.getLogger("company_risk.score")
 
@@ -83,8 +104,6 @@ def score_population(
 
     `probability` may be given by another engine (Spark); otherwise the model predicts here.
     """
-    from company_risk.explain import feature_contributions
-
     check_signature(model, features)
     unworded = [c for c in model.input_columns if c not in phrases]
     if unworded:
@@ -176,41 +195,22 @@ def read_watchlist(path: Path) -> frozenset[str]:
 
 
 # ------------------------------------------------------------------------------------ a day
-def drops_until(raw: Path, date: dt.date) -> list[dt.date]:
-    from company_risk.ingest.files import list_drops
-
-    return [d for d, _ in list_drops(raw) if d <= date]
-
-
 def score_day(job: ScoreJob, date: dt.date) -> DayResult:
     """Score every active company as of `date` and write `out/date=D/` atomically."""
-    from company_risk.features.build import build_features
-    from company_risk.features.tables import load_interim
-    from company_risk.ingest import ingest_drops
-
-    if job.engine not in ENGINES:
-        raise ScoringError(f"--engine {job.engine!r}: expected one of {', '.join(ENGINES)}")
+    check_engine(job.engine)
     cfg = job.params.scoring
     timings: dict[str, float] = {}
     clock = _Stopwatch(timings)
-    used = drops_until(job.raw, date)
-    if not used:
-        raise ScoringError(f"no drop dated on or before {date} in {job.raw}: nothing to score")
-
+    used = day_drops(job.raw, date)
     with clock("ingest"):
-        ingest_drops(job.raw, job.interim, job.params.ingest, job.pseudonym_key, until=date)
+        ingest_day(job, date)
     with clock("features"):
         tables = load_interim(job.interim)
-        features = build_features(tables, [date], job.params.features, with_label=False)
-    if features.empty:
-        raise ScoringError(f"no active company on {date}: the population is empty")
+        features = day_features(tables, date, job.params.features)
     with clock("facts"):
         facts = company_facts(tables, date, job.params.features.report_deadline_months)
-
     probability = None
-    if job.engine == "spark":
-        from company_risk.scoring.spark import predict_spark
-
+    if job.engine == "spark":  # Spark predicts; score_population adds the rest
         check_signature(job.model, features)
         with clock("predict"):
             probability = predict_spark(features, job.model)
@@ -218,25 +218,109 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
         scores, contributions = score_population(
             features, facts, job.model, job.phrases, cfg, probability
         )
-
     with clock("alerts"):
-        before = previous_partition(job.out, date)
-        if before is None:
-            previous = pd.DataFrame({c: pd.Series(dtype=scores[c].dtype) for c in NEEDED})
-            board = board_changes(tables, date, date)
-        else:
-            previous = read_scores(job.out, before, columns=list(NEEDED))
-            board = board_changes(tables, before, date)
-        alerts = build_alerts(previous, scores, facts, board, date, cfg)
-        if job.watchlist is not None:
-            alerts = alerts.loc[alerts["company_id"].isin(job.watchlist)].reset_index(drop=True)
-
+        before, previous = previous_day(job.out, date, scores)
+        alerts = day_alerts(tables, facts, previous, scores, before, date, cfg, job.watchlist)
     drift = None
     if job.drift_reference is not None:
         with clock("drift"):
-            drift = _drift(job, date, features, scores, contributions)
+            drift = day_drift(job.drift_reference, date, features, scores, contributions, cfg)
+    # the partition's manifest has the timings up to the write; the MLflow run has all of them
+    manifest = day_manifest(job, date, used, before, scores, alerts, drift, timings)
+    with clock("write"):
+        path = write_day(job.out, date, scores, alerts, manifest, job.engine)
+    manifest["timings_s"] = dict(timings)
+    log_day(job, manifest)
+    if job.tracking_uri:
+        log_scoring_run(job.tracking_uri, manifest, job.project)
+    return DayResult(date, path, scores, alerts, manifest)
 
-    manifest = {
+
+def score_days(job: ScoreJob, dates: Iterable[dt.date]) -> list[DayResult]:
+    """Score several days in date order (a backfill): each one's alerts compare with the
+    partition written just before it."""
+    return [score_day(job, d) for d in sorted(set(dates))]
+
+
+def check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ScoringError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+
+
+def drops_until(raw: Path, date: dt.date) -> list[dt.date]:
+    return [d for d, _ in list_drops(raw) if d <= date]
+
+
+def day_drops(raw: Path, date: dt.date) -> list[dt.date]:
+    """The drops a run for `date` may read (dated on or before it), oldest first; a
+    ScoringError when there is none."""
+    used = drops_until(raw, date)
+    if not used:
+        raise ScoringError(f"no drop dated on or before {date} in {raw}: nothing to score")
+    return used
+
+
+def ingest_day(job: ScoreJob, date: dt.date) -> IngestResult:
+    """The day's history: ingest the drops dated on or before `date` that `job.interim` lacks
+    (none when the ingest stage has run: then it only checks)."""
+    return ingest_drops(job.raw, job.interim, job.params.ingest, job.pseudonym_key, until=date)
+
+
+def day_features(
+    tables: Mapping[str, pd.DataFrame], date: dt.date, cfg: FeaturesConfig
+) -> pd.DataFrame:
+    """The features of every active company as of `date` (no label); a ScoringError when no
+    company is active."""
+    features = build_features(tables, [date], cfg, with_label=False)
+    if features.empty:
+        raise ScoringError(f"no active company on {date}: the population is empty")
+    return features
+
+
+def previous_day(
+    out: Path, date: dt.date, scores: pd.DataFrame
+) -> tuple[dt.date | None, pd.DataFrame]:
+    """The latest partition under `out` before `date` and its rows (columns `NEEDED`), or on
+    the first day (None, no rows, with the dtypes of today's `scores`)."""
+    before = previous_partition(out, date)
+    if before is None:
+        return None, pd.DataFrame({c: pd.Series(dtype=scores[c].dtype) for c in NEEDED})
+    return before, read_scores(out, before, columns=list(NEEDED))
+
+
+def day_alerts(
+    tables: dict[str, pd.DataFrame],
+    facts: pd.DataFrame,
+    previous: pd.DataFrame,
+    scores: pd.DataFrame,
+    before: dt.date | None,
+    date: dt.date,
+    cfg: ScoringConfig,
+    watchlist: frozenset[str] | None = None,
+) -> pd.DataFrame:
+    """What changed between the previous partition (`previous`, dated `before`; None on the
+    first day) and today's `scores`, with the board changes the drops published in between;
+    only the companies of `watchlist` when one is given."""
+    board = board_changes(tables, date if before is None else before, date)
+    alerts = build_alerts(previous, scores, facts, board, date, cfg)
+    if watchlist is not None:
+        alerts = alerts.loc[alerts["company_id"].isin(watchlist)].reset_index(drop=True)
+    return alerts
+
+
+def day_manifest(
+    job: ScoreJob,
+    date: dt.date,
+    used: list[dt.date],
+    before: dt.date | None,
+    scores: pd.DataFrame,
+    alerts: pd.DataFrame,
+    drift: dict | None,
+    timings: Mapping[str, float],
+) -> dict:
+    """What `_manifest.json` records of the day: inputs, model, code and parameter versions,
+    counts, probability quantiles, drift and the timings so far."""
+    return {
         "date": date.isoformat(),
         "engine": job.engine,
         "drops_used": [d.isoformat() for d in used],
@@ -249,41 +333,44 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
         **manifest_counts(scores, alerts),
         "probability_quantiles": _quantiles(scores["probability"]),
         "drift": drift,
+        "timings_s": dict(timings),
     }
-    # the partition's manifest has the timings up to the write; the MLflow run has all of them
-    manifest["timings_s"] = dict(timings)
-    with clock("write"):
-        if job.engine == "spark":
-            from company_risk.scoring.spark import write_partition_spark
 
-            path = write_partition_spark(job.out, date, scores, alerts, manifest)
-        else:
-            path = write_partition(job.out, date, scores, alerts, manifest)
-    manifest["timings_s"] = dict(timings)
+
+def write_day(
+    out: Path,
+    date: dt.date,
+    scores: pd.DataFrame,
+    alerts: pd.DataFrame,
+    manifest: dict,
+    engine: str = "pandas",
+) -> Path:
+    """Replace the partition `out/date=D/` (atomically with pandas; Spark's dynamic partition
+    overwrite with spark). Returns its folder."""
+    if engine == "spark":
+        return write_partition_spark(out, date, scores, alerts, manifest)
+    return write_partition(out, date, scores, alerts, manifest)
+
+
+def log_day(job: ScoreJob, manifest: dict) -> None:
+    """One log line for the day, and a warning per drifted column."""
     log.info(
         "scored %d companies on %s with %s v%s: %s; %d alert(s)",
-        len(scores),
-        date,
+        manifest["rows"],
+        manifest["date"],
         job.model.ref.name,
         job.model.ref.version,
         manifest["rows_per_class"],
-        len(alerts),
+        manifest["alerts"],
     )
-    if drift:
-        for row in drift["columns"]:
-            if row["warn"]:
-                log.warning(
-                    "drift: PSI of %s is %.3f (> %.2f)", row["column"], row["psi"], cfg.psi_warn
-                )
-    if job.tracking_uri:
-        log_scoring_run(job.tracking_uri, manifest, job.project)
-    return DayResult(date, path, scores, alerts, manifest)
-
-
-def score_days(job: ScoreJob, dates: Iterable[dt.date]) -> list[DayResult]:
-    """Score several days in date order (a backfill): each one's alerts compare with the
-    partition written just before it."""
-    return [score_day(job, d) for d in sorted(set(dates))]
+    for row in (manifest["drift"] or {}).get("columns", []):
+        if row["warn"]:
+            log.warning(
+                "drift: PSI of %s is %.3f (> %.2f)",
+                row["column"],
+                row["psi"],
+                job.params.scoring.psi_warn,
+            )
 
 
 class _Stopwatch:
@@ -326,9 +413,6 @@ def drift_reference(
             ref.train_until,
         )
         return None
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     try:
         names = pq.read_schema(features_path).names
     except (OSError, pa.ArrowException) as exc:
@@ -346,17 +430,18 @@ def drift_reference(
     return table.assign(probability=predict(model, table))
 
 
-def _drift(
-    job: ScoreJob,
+def day_drift(
+    reference: pd.DataFrame,
     date: dt.date,
     features: pd.DataFrame,
     scores: pd.DataFrame,
     contributions: pd.DataFrame,
+    cfg: ScoringConfig,
 ) -> dict:
-    cfg = job.params.scoring
-    reference, season = season_reference(
-        job.drift_reference, date, catalogue_clocks(list(job.drift_reference.columns))
-    )
+    """The manifest's drift record: PSI of the probability and of the `psi_top_features`
+    strongest features (by mean absolute contribution today) against the rows of `reference`
+    (`drift_reference`) from the same point of the year."""
+    reference, season = season_reference(reference, date, catalogue_clocks(list(reference.columns)))
     strongest = contributions.abs().mean().sort_values(ascending=False, kind="stable")
     top = list(strongest.index[: cfg.psi_top_features])
     today = features.set_index(features["company_id"].astype("str"))[top].reindex(
@@ -380,7 +465,7 @@ def log_scoring_run(tracking_uri: str, manifest: dict, project: ProjectPaths) ->
     """Log the day to experiment `company-risk-scoring` (artifacts under the project's
     mlartifacts/, as training's): counts per class, probability quantiles, drift; the manifest
     as an artifact. Returns the run id."""
-    import mlflow
+    import mlflow  # about a second to import, and only a logged run needs it
 
     mlflow.set_tracking_uri(tracking_uri)
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
@@ -431,11 +516,7 @@ def prepare_job(
     """Resolve the model alias to a version once, load it, and gather the catalogue's
     phrases and the drift reference: everything that stays the same over a backfill.
     `allow_pickle` lets a pickle or cloudpickle model load (it can run code: trusted models only)."""
-    from company_risk.ingest import pseudonym_key
-    from company_risk.scoring.model import load_model, resolve_model
-
-    if engine not in ENGINES:
-        raise ScoringError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    check_engine(engine)
     ref = resolve_model(model_uri, tracking_uri)
     model = load_model(ref, tracking_uri, allow_pickle=allow_pickle)
     log.info(
@@ -462,9 +543,6 @@ def prepare_job(
 def catalogue_clocks(columns: list[str]) -> dict[str, float]:
     """The clock features among `columns` (see company_risk.features.registry.Feature), each
     with the days in its unit."""
-    from company_risk.features.catalogue import by_name
-    from company_risk.features.registry import UNIT_DAYS
-
     registry = by_name()
     return {c: UNIT_DAYS[registry[c].unit] for c in columns if c in registry and registry[c].clock}
 
@@ -473,7 +551,5 @@ def catalogue_phrases(columns: list[str]) -> dict[str, Phrase]:
     """How each of the model's features reads in a reason: the feature catalogue's phrase
     and unit, so the catalogue, the features and the reasons cannot drift apart. A column the
     catalogue does not know is left out (and refused when scoring, after the signature check)."""
-    from company_risk.features.catalogue import by_name
-
     registry = by_name()
     return {c: Phrase(registry[c].phrase, registry[c].unit) for c in columns if c in registry}

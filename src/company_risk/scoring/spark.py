@@ -27,7 +27,7 @@ def spark_session(master: str = "local[2]"):
     """The Spark session already active in this process (one a notebook or a cluster job made
     before calling company_risk), or a new one on `master`; either way set for dynamic partition
     overwrite."""
-    try:
+    try:  # pyspark is the optional extra company-risk[spark]
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise ScoringError(
@@ -51,7 +51,7 @@ def spark_session(master: str = "local[2]"):
 def predict_spark(features: pd.DataFrame, model: LoadedModel) -> np.ndarray:
     """The model's probability per row of `features` (in its row order), computed by
     `mlflow.pyfunc.spark_udf` on the Spark session."""
-    import mlflow.pyfunc
+    import mlflow.pyfunc  # heavy, and pyspark is the optional extra: only the Spark engine
     from pyspark.sql import functions as F
 
     spark = spark_session()
@@ -74,7 +74,7 @@ def write_partition_spark(
     out: Path, date: dt.date, scores: pd.DataFrame, alerts: pd.DataFrame, manifest: dict
 ) -> Path:
     """Write day D's scores with dynamic partition overwrite, then its alerts and manifest."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # the optional extra company-risk[spark]
 
     spark = spark_session()
     frame = scores.copy()

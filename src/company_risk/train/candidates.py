@@ -17,6 +17,7 @@ Models that need it see quantile-normalised numeric features: company figures ar
 from __future__ import annotations
 
 import itertools
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,86 +41,37 @@ from xgboost import XGBClassifier
 
 from company_risk.errors import CompanyRiskError
 from company_risk.model_safety import SKOPS_TRUSTED_TYPES  # noqa: F401 (defined with its loader)
+from company_risk.model_table import CONTROL_KEYS, MODEL_TABLE, MODELS, ModelEntry
 from company_risk.schemas import CATEGORICAL_FEATURES
 
-# Settings every model starts from; a search sample overrides them, params.yaml overrides both.
-DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
-    "decision_tree": {"max_depth": 6, "min_samples_leaf": 50},
-    "random_forest": {
-        "n_estimators": 200,
-        "max_depth": 12,
-        "min_samples_leaf": 20,
-        "max_features": "sqrt",
-        "max_samples": 0.3,
-    },
-    "mlp": {
-        "hidden_layer_sizes": [64, 32],
-        "alpha": 1e-3,
-        "learning_rate_init": 1e-3,
-        "max_iter": 100,
-        "early_stopping": True,
-        "max_train_rows": 20000,
-    },
-    "svm": {
-        "C": 1.0,
-        "gamma_factor": 1.0,
-        "strategy": "auto",
-        "max_train_rows": 5000,
-        "nystroem_components": 100,
-    },
-    "naive_bayes": {"var_smoothing": 1e-9},
-    "xgboost": {
-        "n_estimators": 300,
-        "max_depth": 4,
-        "learning_rate": 0.05,
-        "subsample": 0.8,
-        "colsample_bytree": 0.8,
-        "min_child_weight": 5,
-    },
-    "logistic_regression": {"C": 1.0},
-}
-
-DEFAULT_SEARCH: dict[str, dict[str, list[Any]]] = {
-    "decision_tree": {"max_depth": [4, 6, 8, 12], "min_samples_leaf": [20, 50, 100, 200]},
-    "random_forest": {
-        "max_depth": [8, 12, 16],
-        "min_samples_leaf": [5, 20, 50],
-        "max_features": ["sqrt", 0.3],
-    },
-    "mlp": {
-        "hidden_layer_sizes": [[32], [64], [64, 32]],
-        "alpha": [1e-4, 1e-3, 1e-2],
-        "learning_rate_init": [1e-3, 3e-3],
-    },
-    "svm": {"C": [0.1, 0.3, 1.0, 3.0], "gamma_factor": [0.5, 1.0, 2.0]},
-    "naive_bayes": {"var_smoothing": [1e-9, 1e-6, 1e-3, 1e-1]},
-    "xgboost": {
-        "max_depth": [3, 4, 6],
-        "learning_rate": [0.03, 0.05, 0.1],
-        "min_child_weight": [1, 5, 20],
-        "colsample_bytree": [0.6, 0.8, 1.0],
-    },
-    "logistic_regression": {"C": [0.01, 0.1, 1.0, 10.0]},
-}
-
-# Settings that steer training rather than being estimator arguments.
-CONTROL_KEYS = frozenset(
-    {"max_train_rows", "strategy", "nystroem_components", "gamma_factor", "search"}
-)
-SCALED_MODELS = frozenset({"mlp", "svm", "naive_bayes", "logistic_regression"})
+# Views of company_risk.model_table, the one list of models, as plain dicts for callers that
+# want a model's starting point (a search sample overrides these, params.yaml overrides both).
+DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {e.name: e.default_settings() for e in MODEL_TABLE}
+DEFAULT_SEARCH: dict[str, dict[str, list[Any]]] = {e.name: e.search_space() for e in MODEL_TABLE}
 
 
 class CandidateError(CompanyRiskError, ValueError):
     """A model's settings in params.yaml are not usable."""
 
 
+def model_entry(name: str) -> ModelEntry:
+    """The table's entry for `name`; a CandidateError naming it when there is none."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise CandidateError(f"models.{name}: unknown model") from None
+
+
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model of the grid: its settings (code defaults under params.yaml) and search space."""
+    """A model of the grid: its table entry, its settings (table defaults under params.yaml)
+    and search space. Per-model run behaviour (row caps, strategies, run params) is asked of
+    `entry`, so the orchestrator never branches on a model's name."""
 
     name: str
     settings: dict[str, Any]
     search: dict[str, list[Any]]
+    entry: ModelEntry
 
     def candidates(self, iterations: int, seed: int) -> list[dict[str, Any]]:
         """`iterations` distinct settings: the defaults first, then random draws of the space."""
@@ -140,23 +92,23 @@ def model_specs(enabled: dict[str, dict[str, Any]]) -> dict[str, ModelSpec]:
     fixes in params.yaml are taken out of the search, so `dvc exp run -S models.x.k=v` is obeyed."""
     specs = {}
     for name, user in enabled.items():
-        if name not in DEFAULT_SETTINGS:
-            raise CandidateError(f"models.{name}: unknown model")
+        entry = model_entry(name)
         user = dict(user)
         search = user.pop("search", None)
         if search is None:
-            search = DEFAULT_SEARCH[name]
+            search = entry.search_space()
         if not isinstance(search, dict) or not all(
             isinstance(v, list) and v for v in search.values()
         ):
             raise CandidateError(
                 f"models.{name}.search: expected a mapping of setting -> non-empty list"
             )
-        settings = {**DEFAULT_SETTINGS[name], **user}
+        settings = {**entry.default_settings(), **user}
         specs[name] = ModelSpec(
             name=name,
             settings=settings,
             search={k: v for k, v in search.items() if k not in user},
+            entry=entry,
         )
     return specs
 
@@ -211,76 +163,100 @@ def split_columns(feature_columns: list[str]) -> tuple[list[str], list[str]]:
     return [c for c in feature_columns if c not in CATEGORICAL_FEATURES], categorical
 
 
+# ------------------------------------------------------------------------- the estimators
+# One builder per model of the table, keyed by its name (tests/test_model_table.py keeps the
+# keys and the table equal). A builder gets the estimator arguments (settings without
+# CONTROL_KEYS), the settings, and the fit's context; it returns the estimator and the fit
+# keyword arguments it needs.
+@dataclass(frozen=True)
+class _FitContext:
+    n_features: int
+    y: np.ndarray
+    positives: int
+    seed: int
+    n_jobs: int
+
+
+_Built = tuple[Any, dict[str, Any]]  # the estimator, and its fit keyword arguments
+
+
+def _decision_tree(args: dict[str, Any], settings: dict[str, Any], c: _FitContext) -> _Built:
+    return DecisionTreeClassifier(class_weight="balanced", random_state=c.seed, **args), {}
+
+
+def _random_forest(args: dict[str, Any], settings: dict[str, Any], c: _FitContext) -> _Built:
+    est = RandomForestClassifier(
+        class_weight="balanced_subsample", random_state=c.seed, n_jobs=c.n_jobs, **args
+    )
+    return est, {}
+
+
+def _mlp(args: dict[str, Any], settings: dict[str, Any], c: _FitContext) -> _Built:
+    args["hidden_layer_sizes"] = tuple(args.get("hidden_layer_sizes", (64,)))
+    est = MLPClassifier(random_state=c.seed, **args)
+    n, positives = len(c.y), c.positives
+    weight = np.where(c.y == 1, n / (2 * positives), n / (2 * (n - positives)))
+    return est, {"sample_weight": weight}
+
+
+def _svm(args: dict[str, Any], settings: dict[str, Any], c: _FitContext) -> _Built:
+    gamma = float(settings.get("gamma_factor", 1.0)) / max(c.n_features, 1)
+    if settings["strategy"] == "nystroem":
+        kernel = Nystroem(
+            gamma=gamma,
+            n_components=int(settings.get("nystroem_components", 100)),
+            random_state=c.seed,
+        )
+        svm = LinearSVC(class_weight="balanced", random_state=c.seed, **args)
+        return Pipeline([("kernel", kernel), ("svm", svm)]), {}
+    est = SVC(kernel="rbf", gamma=gamma, class_weight="balanced", random_state=c.seed, **args)
+    return est, {}
+
+
+def _naive_bayes(args: dict[str, Any], settings: dict[str, Any], c: _FitContext) -> _Built:
+    return GaussianNB(priors=[0.5, 0.5], **args), {}
+
+
+def _xgboost(args: dict[str, Any], settings: dict[str, Any], c: _FitContext) -> _Built:
+    est = XGBClassifier(
+        tree_method="hist",
+        n_jobs=c.n_jobs,
+        random_state=c.seed,
+        scale_pos_weight=(len(c.y) - c.positives) / c.positives,
+        eval_metric="logloss",
+        **args,
+    )
+    return est, {}
+
+
+def _logistic_regression(args: dict[str, Any], settings: dict[str, Any], c: _FitContext) -> _Built:
+    return LogisticRegression(class_weight="balanced", max_iter=2000, **args), {}
+
+
+ESTIMATORS: dict[str, typing.Callable[[dict[str, Any], dict[str, Any], _FitContext], _Built]] = {
+    "decision_tree": _decision_tree,
+    "random_forest": _random_forest,
+    "mlp": _mlp,
+    "svm": _svm,
+    "naive_bayes": _naive_bayes,
+    "xgboost": _xgboost,
+    "logistic_regression": _logistic_regression,
+}
+
+
 def make_estimator(
     name: str, settings: dict[str, Any], n_features: int, y: np.ndarray, seed: int, n_jobs: int
 ) -> tuple[Any, dict[str, Any]]:
     """The estimator for `settings` and the fit keyword arguments it needs (sample weights)."""
+    build = ESTIMATORS.get(name)
+    if build is None:
+        raise CandidateError(f"models.{name}: unknown model")
     args = {k: v for k, v in settings.items() if k not in CONTROL_KEYS}
-    positives = max(int(y.sum()), 1)
-    fit_kwargs: dict[str, Any] = {}
+    context = _FitContext(n_features, y, max(int(y.sum()), 1), seed, n_jobs)
     try:
-        if name == "decision_tree":
-            est = DecisionTreeClassifier(class_weight="balanced", random_state=seed, **args)
-        elif name == "random_forest":
-            est = RandomForestClassifier(
-                class_weight="balanced_subsample", random_state=seed, n_jobs=n_jobs, **args
-            )
-        elif name == "mlp":
-            args["hidden_layer_sizes"] = tuple(args.get("hidden_layer_sizes", (64,)))
-            est = MLPClassifier(random_state=seed, **args)
-            weight = np.where(y == 1, len(y) / (2 * positives), len(y) / (2 * (len(y) - positives)))
-            fit_kwargs["sample_weight"] = weight
-        elif name == "svm":
-            gamma = float(settings.get("gamma_factor", 1.0)) / max(n_features, 1)
-            if settings["strategy"] == "nystroem":
-                est = Pipeline(
-                    [
-                        (
-                            "kernel",
-                            Nystroem(
-                                gamma=gamma,
-                                n_components=int(settings.get("nystroem_components", 100)),
-                                random_state=seed,
-                            ),
-                        ),
-                        ("svm", LinearSVC(class_weight="balanced", random_state=seed, **args)),
-                    ]
-                )
-            else:
-                est = SVC(
-                    kernel="rbf", gamma=gamma, class_weight="balanced", random_state=seed, **args
-                )
-        elif name == "naive_bayes":
-            est = GaussianNB(priors=[0.5, 0.5], **args)
-        elif name == "xgboost":
-            est = XGBClassifier(
-                tree_method="hist",
-                n_jobs=n_jobs,
-                random_state=seed,
-                scale_pos_weight=(len(y) - positives) / positives,
-                eval_metric="logloss",
-                **args,
-            )
-        elif name == "logistic_regression":
-            est = LogisticRegression(class_weight="balanced", max_iter=2000, **args)
-        else:
-            raise CandidateError(f"models.{name}: unknown model")
+        return build(args, settings, context)
     except TypeError as exc:
         raise CandidateError(f"models.{name}: {exc}") from exc
-    return est, fit_kwargs
-
-
-def resolve_svm_strategy(settings: dict[str, Any], n_rows: int) -> str:
-    """`exact` (RBF kernel on at most max_train_rows rows) or `nystroem` (approximate kernel on
-    all rows): an exact kernel SVM costs O(n^2) memory and O(n^2..n^3) time."""
-    strategy = settings.get("strategy", "auto")
-    if strategy == "auto":
-        return "exact" if n_rows <= int(settings["max_train_rows"]) else "nystroem"
-    if strategy not in ("exact", "nystroem"):
-        raise CandidateError(
-            f"models.svm.strategy: expected auto, exact or nystroem, got {strategy!r}"
-        )
-    return strategy
 
 
 def fit_pipeline(
@@ -294,7 +270,7 @@ def fit_pipeline(
 ) -> Pipeline:
     """Fit preprocessing and estimator on training rows: `Pipeline([prep, estimator])`."""
     numeric, categorical = split_columns(feature_columns)
-    prep = make_preprocessor(numeric, categorical, scaled=name in SCALED_MODELS)
+    prep = make_preprocessor(numeric, categorical, scaled=model_entry(name).scaled)
     Xt = prep.fit_transform(X[feature_columns])
     est, fit_kwargs = make_estimator(name, settings, Xt.shape[1], y, seed, n_jobs)
     try:
@@ -310,9 +286,8 @@ def calibrate(fitted: Pipeline, X_val: pd.DataFrame, y_val: np.ndarray, method: 
     """Freeze the fitted estimator and fit the probability calibration on validation rows.
 
     Returns the candidate as served: `Pipeline([("prep", ...), ("model", CalibratedClassifierCV)])`.
+    `method` is one of model_table.CALIBRATIONS (config checks `models.calibration`).
     """
-    if method not in ("sigmoid", "isotonic"):
-        raise CandidateError(f"models.calibration: expected sigmoid or isotonic, got {method!r}")
     prep, est = fitted.named_steps["prep"], fitted.named_steps["estimator"]
     calibrated = CalibratedClassifierCV(FrozenEstimator(est), method=method)
     calibrated.fit(prep.transform(X_val[list(prep.feature_names_in_)]), y_val)

@@ -12,7 +12,12 @@ A store that cannot be written is refused before training; runs a killed train l
 are marked KILLED by the next one.
 
 Reading and writing happen here; fitting, scoring and deciding are the pure functions of the
-sibling modules, so tests can run each step on a table built in memory.
+sibling modules, so tests can run each step on a table built in memory. `run_training` reads as
+its steps: `load_inputs`, `fit_grid` (candidates and the best), `rescore_champion` (the champion
+before, on today's test rows), `decide` (register, gate, record), `champion_figures` (+ the
+oracle), `registry_record` and `publish` (export, reports, alias). What differs between models
+(row caps, the SVM's strategy, extra run params) is asked of the model's entry in
+company_risk.model_table, never decided here by its name.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import json
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +43,7 @@ from company_risk import artifacts as art
 from company_risk import metrics as m
 from company_risk import tracking
 from company_risk.atomic import write_json, write_text
-from company_risk.config import Params, ProjectPaths
+from company_risk.config import Params, ProjectPaths, SelectionConfig
 from company_risk.errors import CompanyRiskError
 from company_risk.explain import feature_importance
 from company_risk.oracle import OracleError, oracle_metrics, read_truth
@@ -174,16 +180,6 @@ def _metric_on(metric: str, y: np.ndarray, p: np.ndarray) -> float:
     return m.binary_metrics(y, p, m.choose_threshold(y, p))[metric]
 
 
-def _row_cap(name: str, settings: dict[str, Any], global_cap: int | None) -> int | None:
-    """Training-row cap: the model's own `max_train_rows` (MLP, exact SVM) under the global one.
-    A Nystroem SVM trains on all rows: the approximation is what makes that affordable."""
-    caps = [global_cap]
-    if not (name == "svm" and settings.get("strategy") == "nystroem"):
-        caps.append(settings.get("max_train_rows"))
-    caps = [int(c) for c in caps if c]
-    return min(caps) if caps else None
-
-
 def train_candidate(
     name: str,
     spec: cand.ModelSpec,
@@ -206,11 +202,15 @@ def train_candidate(
     train, val, test = (table.iloc[rows] for rows in (split.train, split.validation, split.test))
     y_train, y_val, y_test = (part[LABEL].to_numpy() for part in (train, val, test))
 
-    base = dict(spec.settings)
-    if name == "svm":
-        capped = min(len(train), cfg.max_train_rows or len(train))
-        base["strategy"] = cand.resolve_svm_strategy(base, capped)
-    final_rows = stratified_subsample(y_train, _row_cap(name, base, cfg.max_train_rows), cfg.seed)
+    # what the model's entry fixes for this run (the SVM's strategy, resolved by the rows the
+    # global cap leaves), then its row cap (a Nystroem SVM is not held to its own)
+    fixed = spec.entry.fixed_for_run(
+        spec.settings, min(len(train), cfg.max_train_rows or len(train))
+    )
+    base = {**spec.settings, **fixed}
+    final_rows = stratified_subsample(
+        y_train, spec.entry.row_cap(base, cfg.max_train_rows), cfg.seed
+    )
     search_rows = final_rows[
         stratified_subsample(y_train[final_rows], cfg.search_max_rows, cfg.seed)
     ]
@@ -218,7 +218,7 @@ def train_candidate(
     search_log: list[dict[str, Any]] = []
     best: tuple[float, dict[str, Any], Any] | None = None
     for settings in spec.candidates(cfg.search_iterations, cfg.seed):
-        settings = {**settings, **({"strategy": base["strategy"]} if name == "svm" else {})}
+        settings = {**settings, **fixed}
         fitted = cand.fit_pipeline(
             name,
             settings,
@@ -260,13 +260,8 @@ def train_candidate(
         "calibration": cfg.calibration,
         "n_features": str(len(columns)),
         "seed": str(cfg.seed),
+        **spec.entry.run_params(settings),
     }
-    if name == "svm":
-        run_params["svm_method"] = (
-            "nystroem_kernel_approximation"
-            if settings["strategy"] == "nystroem"
-            else "exact_rbf_stratified_subsample"
-        )
     return Candidate(
         model_name=name,
         feature_set=feature_set,
@@ -418,6 +413,349 @@ def _open_tracking(
     return client, experiment_id, active
 
 
+# ---------------------------------------------------------------------------------- the steps
+# `run_training` is these steps in order, each taking what the ones before returned, so a test
+# can run any one of them alone on a table built in memory.
+@dataclass(frozen=True)
+class TrainInputs:
+    """What the grid trains on: the validated table, its split, the enabled models' specs, the
+    synthetic world's truth (None for a real register) and the split's bounds as params."""
+
+    table: pd.DataFrame
+    split: TemporalSplit
+    specs: dict[str, cand.ModelSpec]
+    truth: pd.DataFrame | None
+    described: dict[str, str | int]
+
+    @property
+    def test(self) -> pd.DataFrame:
+        return self.table.iloc[self.split.test]
+
+
+def load_inputs(features_path: Path, truth_dir: Path | None, params: Params) -> TrainInputs:
+    """Read and check everything the grid needs; a TrainError names what is unusable."""
+    table = read_features(features_path)
+    try:
+        table = validate_features(table, params.models.feature_sets)
+        split = temporal_split(table, params.split)
+        specs = cand.model_specs(params.models.enabled_models())
+    except (SplitError, cand.CandidateError) as exc:
+        raise TrainError(str(exc)) from exc
+    if not specs:
+        raise TrainError("no model is enabled in params.yaml `models`")
+    truth = read_truth(truth_dir)
+    return TrainInputs(table, split, specs, truth, split.describe(table["snapshot_date"]))
+
+
+def lineage_tags(
+    paths: ProjectPaths, features_path: Path, params: Params, params_file: Path
+) -> dict[str, str]:
+    """The parent run's tags: the code, data and parameters it was trained from."""
+    return {
+        "git_commit": git_commit(paths.root),
+        "features_md5": file_md5(features_path),
+        "params_hash": params_hash(params),
+        "params_file": str(params_file),
+    }
+
+
+def grid_params(inputs: TrainInputs, params: Params) -> dict[str, Any]:
+    """The parent run's params: the split, the grid and the selection rule."""
+    return {
+        **inputs.described,
+        "models": ",".join(inputs.specs),
+        "feature_sets": ",".join(params.models.feature_sets),
+        "search_iterations": params.models.search_iterations,
+        "selection_metric": params.selection.metric,
+        "min_improvement": params.selection.min_improvement,
+        "gap_months": params.split.gap_months,
+    }
+
+
+@dataclass(frozen=True)
+class GridResult:
+    """Every trained cell in grid order, and the best on validation (the only one that keeps
+    its fitted model)."""
+
+    candidates: list[Candidate]
+    best: Candidate
+
+
+def fit_grid(
+    inputs: TrainInputs, params: Params, log_run: Callable[[Candidate], None]
+) -> GridResult:
+    """Train every (model, feature set) cell; `log_run` records each one as it is trained
+    (run_training: a nested MLflow run), before its fitted model is let go."""
+    metric = params.selection.metric
+    trained: list[Candidate] = []
+    best: Candidate | None = None
+    for name, feature_set in cand.grid(list(inputs.specs), list(params.models.feature_sets)):
+        try:
+            candidate = train_candidate(
+                name, inputs.specs[name], feature_set, inputs.table, inputs.split, params
+            )
+        except cand.CandidateError as exc:
+            raise TrainError(str(exc)) from exc
+        log_run(candidate)
+        log.info(
+            "%s: val %s %.4f, test %.4f (%.1f s)",
+            candidate.run_name,
+            metric,
+            candidate.val_metrics[metric],
+            candidate.test_metrics[metric],
+            candidate.seconds,
+        )
+        if best is None or m.sort_key(metric, candidate.val_metrics[metric]) < m.sort_key(
+            metric, best.val_metrics[metric]
+        ):
+            best = candidate
+        # keep metrics and predictions, drop the fitted model unless it is the best so far
+        if candidate is not best:
+            candidate.model = None
+        trained.append(candidate)
+    assert best is not None
+    for candidate in trained:
+        if candidate is not best:
+            candidate.model = None
+    return GridResult(trained, best)
+
+
+def _nested_runs(
+    experiment_id: str, inputs: TrainInputs, requirements: list[str]
+) -> Callable[[Candidate], None]:
+    """fit_grid's `log_run`: each candidate as a nested run of the active parent run."""
+
+    def log_run(candidate: Candidate) -> None:
+        with mlflow.start_run(
+            experiment_id=experiment_id, run_name=candidate.run_name, nested=True
+        ):
+            log_candidate(candidate, inputs.table, inputs.split, requirements)
+
+    return log_run
+
+
+@dataclass(frozen=True)
+class ChampionBefore:
+    """The champion before this train and, when it could be re-scored on today's test rows,
+    its selection metric and probabilities there."""
+
+    info: registry.ChampionInfo | None
+    test: float | None = None
+    probability: np.ndarray | None = None
+
+
+def rescore_champion(
+    champion: registry.ChampionInfo | None, test: pd.DataFrame, metric: str
+) -> ChampionBefore:
+    """Score the current champion on today's test rows, so the gate compares like with like."""
+    # a version without this project's tags cannot be kept: it is not scored, so replaced
+    if champion is None or champion.tags is None:
+        return ChampionBefore(champion)
+    probability = _score_version(champion.version, test)
+    if probability is None:
+        return ChampionBefore(champion)
+    return ChampionBefore(
+        champion, _metric_on(metric, test[LABEL].to_numpy(), probability), probability
+    )
+
+
+@dataclass(frozen=True)
+class RegistryOutcome:
+    """The registered challenger, its tags, the gate's decision and the champion it chose."""
+
+    version_tags: art.VersionTags
+    challenger: registry.ChampionInfo
+    gate: art.GateRecord
+    champion_after: registry.ChampionInfo
+
+    @property
+    def challenger_is_champion(self) -> bool:
+        return self.champion_after.version == self.challenger.version
+
+    def run_tags(self) -> dict[str, str]:
+        """The parent run's tags naming the outcome."""
+        return {
+            "decision": self.gate.decision,
+            "challenger_version": self.challenger.version,
+            "champion_version": self.champion_after.version,
+        }
+
+
+def version_tags_for(
+    best: Candidate, described: dict[str, str | int], metric: str
+) -> art.VersionTags:
+    """The tags the best candidate is registered with."""
+    return art.VersionTags(
+        model=best.model_name,
+        feature_set=best.feature_set,
+        threshold=best.threshold,
+        train_from=str(described["train_from"]),
+        train_until=str(described["train_until"]),
+        features=tuple(best.columns),
+        metric=metric,
+        val=best.val_metrics[metric],
+        test=best.test_metrics[metric],
+    )
+
+
+def decide(
+    client: mlflow.MlflowClient,
+    best: Candidate,
+    before: ChampionBefore,
+    described: dict[str, str | int],
+    selection: SelectionConfig,
+) -> RegistryOutcome:
+    """Register the best candidate as `challenger`, gate it against the champion and record
+    the decision on its version (the alias `champion` moves later, in `publish`)."""
+    metric = selection.metric
+    version_tags = version_tags_for(best, described, metric)
+    challenger = registry.register_candidate(client, best.model_uri, version_tags)
+    decision = registry.gate(
+        metric,
+        selection.min_improvement,
+        best.test_metrics[metric],
+        before.test,
+        has_champion=before.info is not None,
+    )
+    champion_after = registry.record_gate(client, challenger, decision, before.info)
+    return RegistryOutcome(version_tags, challenger, decision, champion_after)
+
+
+@dataclass(frozen=True)
+class ChampionFigures:
+    """The champion after the gate, and its figures on today's test rows."""
+
+    model: Any
+    tags: art.VersionTags
+    probability: np.ndarray
+    metrics: dict[str, float]  # logged as champion_test_*
+    report: dict[str, float]  # reports/metrics.json: the metrics, threshold and oracle
+    oracle: dict[str, float] | None  # None without the synthetic world's truth
+
+
+def champion_figures(
+    best: Candidate,
+    outcome: RegistryOutcome,
+    before: ChampionBefore,
+    test: pd.DataFrame,
+    truth: pd.DataFrame | None,
+) -> ChampionFigures:
+    """The champion's model, tags and figures: the challenger's own when it won, the kept
+    champion's (loaded from the registry, scored on today's rows) otherwise."""
+    if outcome.challenger_is_champion:
+        model, probability, tags = best.model, best.test_probability, outcome.version_tags
+    else:
+        model = registry.load_version(outcome.champion_after.version)
+        probability, tags = before.probability, outcome.champion_after.tags
+    assert tags is not None and probability is not None  # a kept champion scored today's rows
+    metrics, report, oracle = figures_on_test(test, probability, tags.threshold, truth)
+    return ChampionFigures(model, tags, probability, metrics, report, oracle)
+
+
+def figures_on_test(
+    test: pd.DataFrame, probability: np.ndarray, threshold: float, truth: pd.DataFrame | None
+) -> tuple[dict[str, float], dict[str, float], dict[str, float] | None]:
+    """(metrics, report metrics, oracle metrics) of `probability` on the test rows; with the
+    truth, the oracle's figures and the gap to it on the rows the truth covers."""
+    y_test = test[LABEL].to_numpy()
+    metrics = m.binary_metrics(y_test, probability, threshold)
+    report = {**metrics, "threshold": threshold}
+    if truth is None:
+        return metrics, report, None
+    try:
+        oracle, covered = oracle_metrics(test, truth)
+    except OracleError as exc:
+        raise TrainError(str(exc)) from exc
+    report.update(oracle)
+    on_same = m.binary_metrics(y_test[covered], probability[covered], threshold)
+    report["oracle_gap_roc_auc"] = oracle["oracle_test_roc_auc"] - on_same["roc_auc"]
+    return metrics, report, oracle
+
+
+def registry_record(
+    training_run_id: str,
+    best: Candidate,
+    before: ChampionBefore,
+    outcome: RegistryOutcome,
+    metric: str,
+) -> art.RegistryDecision:
+    """`reports/registry.json`: the candidate, the champion before and after, the gate."""
+    candidate_test = best.test_metrics[metric]
+    return art.RegistryDecision(
+        training_run_id=training_run_id,
+        candidate=outcome.challenger.record(candidate_test),
+        candidate_val=best.val_metrics[metric],
+        champion_before=None if before.info is None else before.info.record(before.test),
+        champion_after=outcome.champion_after.record(
+            candidate_test if outcome.challenger_is_champion else before.test
+        ),
+        gate=outcome.gate,
+    )
+
+
+def champion_meta(champion: registry.ChampionInfo, tags: art.VersionTags) -> art.ChampionMeta:
+    """`champion.json` of the exported champion."""
+    return art.ChampionMeta(
+        model_name=art.REGISTERED_MODEL,
+        version=champion.version,
+        run_id=champion.run_id,
+        model=tags.model,
+        feature_set=tags.feature_set,
+        feature_columns=tuple(tags.features),
+        threshold=tags.threshold,
+        train_from=tags.train_from,
+        train_until=tags.train_until,
+    )
+
+
+def publish(
+    client: mlflow.MlflowClient,
+    paths: ProjectPaths,
+    outcome: RegistryOutcome,
+    before: ChampionBefore,
+    figures: ChampionFigures,
+    comparison: pd.DataFrame,
+    record: art.RegistryDecision,
+    test: pd.DataFrame,
+    requirements: list[str],
+) -> None:
+    """Export the champion, write the reports, then move the alias `champion`."""
+    example = test[list(figures.tags.features)].head(5)
+    signature = infer_signature(example, figures.model.predict_proba(example))
+    # the export and the reports first, the alias last; a failure puts all three back
+    published = [paths.champion_model, *(paths.reports / f for f in art.TRAIN_REPORTS)]
+    with registry.publish_champion(client, outcome.champion_after, before.info, published):
+        registry.export_champion(
+            figures.model,
+            paths.champion_model,
+            signature=signature,
+            input_example=example,
+            pip_requirements=requirements,
+            meta=champion_meta(outcome.champion_after, figures.tags),
+        )
+        _write_reports(
+            paths.reports,
+            comparison,
+            figures.report,
+            record,
+            test[LABEL].to_numpy(),
+            figures.probability,
+        )
+
+
+def _log_outcome(best: Candidate, outcome: RegistryOutcome, metric: str) -> None:
+    log.info(
+        "challenger v%s %s__%s (%s test %.4f); decision %s; champion v%s",
+        outcome.challenger.version,
+        best.model_name,
+        best.feature_set,
+        metric,
+        best.test_metrics[metric],
+        outcome.gate.decision,
+        outcome.champion_after.version,
+    )
+
+
 # -------------------------------------------------------------------------------------- run
 def run_training(
     features_path: Path,
@@ -429,198 +767,35 @@ def run_training(
 ) -> TrainResult:
     """Train the grid on `features_path`, log it to `tracking_uri`, update aliases, write the
     reports and export the champion. Raises TrainError on unusable input or settings."""
-    table = read_features(features_path)
-    try:
-        table = validate_features(table, params.models.feature_sets)
-        split = temporal_split(table, params.split)
-        specs = cand.model_specs(params.models.enabled_models())
-    except (SplitError, cand.CandidateError) as exc:
-        raise TrainError(str(exc)) from exc
-    if not specs:
-        raise TrainError("no model is enabled in params.yaml `models`")
-    metric = params.selection.metric
-    if metric not in m.METRIC_NAMES:
-        raise TrainError(f"selection.metric {metric!r} is not one of {', '.join(m.METRIC_NAMES)}")
-    truth = read_truth(truth_dir)
+    inputs = load_inputs(features_path, truth_dir, params)
     requirements = pip_requirements()
-
-    described = split.describe(table["snapshot_date"])
     client, experiment_id, active = _open_tracking(tracking_uri, paths)
-    timings: dict[str, float] = {}
     started = time.perf_counter()
-
+    metric = params.selection.metric
     with active as parent:
-        mlflow.set_tags(
-            {
-                "git_commit": git_commit(paths.root),
-                "features_md5": file_md5(features_path),
-                "params_hash": params_hash(params),
-                "params_file": str(params_file),
-            }
-        )
-        mlflow.log_params(
-            {
-                **described,
-                "models": ",".join(specs),
-                "feature_sets": ",".join(params.models.feature_sets),
-                "search_iterations": params.models.search_iterations,
-                "selection_metric": metric,
-                "min_improvement": params.selection.min_improvement,
-                "gap_months": params.split.gap_months,
-            }
-        )
-        trained: list[Candidate] = []
-        best: Candidate | None = None
-        for name, feature_set in cand.grid(list(specs), list(params.models.feature_sets)):
-            try:
-                candidate = train_candidate(name, specs[name], feature_set, table, split, params)
-            except cand.CandidateError as exc:
-                raise TrainError(str(exc)) from exc
-            with mlflow.start_run(
-                experiment_id=experiment_id, run_name=candidate.run_name, nested=True
-            ):
-                log_candidate(candidate, table, split, requirements)
-            log.info(
-                "%s: val %s %.4f, test %.4f (%.1f s)",
-                candidate.run_name,
-                metric,
-                candidate.val_metrics[metric],
-                candidate.test_metrics[metric],
-                candidate.seconds,
-            )
-            timings[candidate.run_name] = candidate.seconds
-            if best is None or m.sort_key(metric, candidate.val_metrics[metric]) < m.sort_key(
-                metric, best.val_metrics[metric]
-            ):
-                best = candidate
-            # keep metrics and predictions, drop the fitted model unless it is the best so far
-            if candidate is not best:
-                candidate.model = None
-            trained.append(candidate)
-        assert best is not None
-        for candidate in trained:
-            if candidate is not best:
-                candidate.model = None
-        comparison = comparison_table(trained)
-        test = table.iloc[split.test]
-        y_test = test[LABEL].to_numpy()
-
-        champion_before = registry.current_champion(client)
-        champion_before_test, champion_before_p = None, None
-        # a version without this project's tags cannot be kept: it is not scored, so replaced
-        if champion_before is not None and champion_before.tags is not None:
-            champion_before_p = _score_version(champion_before.version, test)
-            if champion_before_p is not None:
-                champion_before_test = _metric_on(metric, y_test, champion_before_p)
-        version_tags = art.VersionTags(
-            model=best.model_name,
-            feature_set=best.feature_set,
-            threshold=best.threshold,
-            train_from=described["train_from"],
-            train_until=described["train_until"],
-            features=tuple(best.columns),
-            metric=metric,
-            val=best.val_metrics[metric],
-            test=best.test_metrics[metric],
-        )
-        challenger = registry.register_candidate(client, best.model_uri, version_tags)
-        decision = registry.gate(
-            metric,
-            params.selection.min_improvement,
-            best.test_metrics[metric],
-            champion_before_test,
-            has_champion=champion_before is not None,
-        )
-        champion_after = registry.record_gate(client, challenger, decision, champion_before)
-
-        if champion_after.version == challenger.version:
-            champion_model, champion_p = best.model, best.test_probability
-            champion_tags = version_tags
-        else:
-            champion_model = registry.load_version(champion_after.version)
-            champion_p, champion_tags = champion_before_p, champion_after.tags
-        assert champion_tags is not None  # a kept champion has scored today's rows
-        champion_threshold = champion_tags.threshold
-        champion_metrics = m.binary_metrics(y_test, champion_p, champion_threshold)
-        report_metrics = {**champion_metrics, "threshold": champion_threshold}
-        if truth is not None:
-            try:
-                oracle, covered = oracle_metrics(test, truth)
-            except OracleError as exc:
-                raise TrainError(str(exc)) from exc
-            report_metrics.update(oracle)
-            on_same = m.binary_metrics(y_test[covered], champion_p[covered], champion_threshold)
-            report_metrics["oracle_gap_roc_auc"] = (
-                oracle["oracle_test_roc_auc"] - on_same["roc_auc"]
-            )
-            mlflow.log_metrics(oracle)
-        mlflow.log_metrics({f"champion_test_{k}": v for k, v in champion_metrics.items()})
-
-        registry_report = art.RegistryDecision(
-            training_run_id=parent.info.run_id,
-            candidate=challenger.record(best.test_metrics[metric]),
-            candidate_val=best.val_metrics[metric],
-            champion_before=None
-            if champion_before is None
-            else champion_before.record(champion_before_test),
-            champion_after=champion_after.record(
-                best.test_metrics[metric]
-                if champion_after.version == challenger.version
-                else champion_before_test
-            ),
-            gate=decision,
-        )
-        champion_columns = list(champion_tags.features)
-        example = test[champion_columns].head(5)
-        signature = infer_signature(example, champion_model.predict_proba(example))
-        # the export and the reports first, the alias last; a failure puts all three back
-        published = [paths.champion_model, *(paths.reports / f for f in art.TRAIN_REPORTS)]
-        with registry.publish_champion(client, champion_after, champion_before, published):
-            registry.export_champion(
-                champion_model,
-                paths.champion_model,
-                signature=signature,
-                input_example=example,
-                pip_requirements=requirements,
-                meta=art.ChampionMeta(
-                    model_name=art.REGISTERED_MODEL,
-                    version=champion_after.version,
-                    run_id=champion_after.run_id,
-                    model=champion_tags.model,
-                    feature_set=champion_tags.feature_set,
-                    feature_columns=tuple(champion_columns),
-                    threshold=champion_threshold,
-                    train_from=champion_tags.train_from,
-                    train_until=champion_tags.train_until,
-                ),
-            )
-            _write_reports(
-                paths.reports, comparison, report_metrics, registry_report, y_test, champion_p
-            )
-        mlflow.set_tags(
-            {
-                "decision": decision.decision,
-                "challenger_version": challenger.version,
-                "champion_version": champion_after.version,
-            }
-        )
+        mlflow.set_tags(lineage_tags(paths, features_path, params, params_file))
+        mlflow.log_params(grid_params(inputs, params))
+        grid = fit_grid(inputs, params, _nested_runs(experiment_id, inputs, requirements))
+        comparison = comparison_table(grid.candidates)
+        test = inputs.test
+        before = rescore_champion(registry.current_champion(client), test, metric)
+        outcome = decide(client, grid.best, before, inputs.described, params.selection)
+        figures = champion_figures(grid.best, outcome, before, test, inputs.truth)
+        if figures.oracle is not None:
+            mlflow.log_metrics(figures.oracle)
+        mlflow.log_metrics({f"champion_test_{k}": v for k, v in figures.metrics.items()})
+        record = registry_record(parent.info.run_id, grid.best, before, outcome, metric)
+        publish(client, paths, outcome, before, figures, comparison, record, test, requirements)
+        mlflow.set_tags(outcome.run_tags())
+        timings = {c.run_name: c.seconds for c in grid.candidates}
         timings["total"] = time.perf_counter() - started
         mlflow.log_metric("train_seconds", timings["total"])
-        log.info(
-            "challenger v%s %s__%s (%s test %.4f); decision %s; champion v%s",
-            challenger.version,
-            best.model_name,
-            best.feature_set,
-            metric,
-            best.test_metrics[metric],
-            decision.decision,
-            champion_after.version,
-        )
+        _log_outcome(grid.best, outcome, metric)
     return TrainResult(
         parent_run_id=parent.info.run_id,
         comparison=comparison,
-        registry=registry_report,
-        metrics=report_metrics,
+        registry=record,
+        metrics=figures.report,
         champion_dir=paths.champion_model,
         timings=timings,
     )

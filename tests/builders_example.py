@@ -1,8 +1,11 @@
 """A small, realistic `features.parquet` stand-in with known true default probabilities.
 
-Training code is tested and benchmarked without running the whole synth -> ingest -> features
-chain: this generator draws quarterly snapshots of companies whose default probability follows a
-known logistic model of three latent risk components, each seen (noisily) by one feature family
+A test builder (builders.py says what lives where in tests/); benchmarks/bench_train.py has its
+own copy, as benchmarks do not import the tests.
+
+Training code is tested without running the whole synth -> ingest -> features chain: this
+generator draws quarterly snapshots of companies whose default probability follows a known
+logistic model of three latent risk components, each seen (noisily) by one feature family
 (board reputation by `graph__*`, liquidity stress by `tax__*`, fragility by `desc__*`), plus
 sector and business-cycle effects. Every family alone therefore carries signal, all together
 carry more, and the true probabilities give an oracle to compare against. It follows the schema

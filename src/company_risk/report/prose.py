@@ -1,0 +1,43 @@
+"""The report's sentences: named templates in `templates/prose.toml`, filled with figures.
+
+The file ships with the package (pyproject.toml's package data) and is read through
+importlib.resources, so the report reads the same wording installed or from a checkout. Each
+template is a `string.Template`: the caller formats every figure and passes it by name, and a
+placeholder left without a figure is an error rather than a `$name` in the report.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib.resources import files
+from string import Template
+
+TEMPLATE_FILE = "templates/prose.toml"
+
+
+class ProseError(KeyError):
+    """A template name the file does not hold, or a template filled without one of its figures."""
+
+
+@cache
+def templates() -> dict[str, Template]:
+    """Every template by its dotted name (`section.key`), in the file's order."""
+    text = files("company_risk.report").joinpath(TEMPLATE_FILE).read_text(encoding="utf-8")
+    return {
+        f"{section}.{key}": Template(value)
+        for section, entries in tomllib.loads(text).items()
+        for key, value in entries.items()
+    }
+
+
+def text(name: str, /, **figures: object) -> str:
+    """The template `name` with its placeholders replaced by `figures` (as `str(figure)`)."""
+    try:
+        template = templates()[name]
+    except KeyError:
+        raise ProseError(f"no template {name!r} in {TEMPLATE_FILE}") from None
+    try:
+        return template.substitute(figures)
+    except KeyError as exc:
+        raise ProseError(f"template {name!r} needs the figure {exc.args[0]!r}") from None
