@@ -631,3 +631,18 @@ def cli(root, *args):
         app, ["--project-dir", str(root), "score", *args], env={"MLFLOW_TRACKING_URI": ""}
     )
     return result
+
+
+# the report's sections, in the order an auditor reads them
+REPORT_SECTIONS = (
+    "Summary",
+    "Data",
+    "Model comparison",
+    "Curves and feature importances",
+    "Risk classes on the test snapshots",
+    "Champion decision",
+    "Slices",
+    "Daily scoring",
+    "Lineage",
+    "Model card",
+)

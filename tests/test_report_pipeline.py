@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from builders import champion_meta
+from builders import REPORT_SECTIONS, champion_meta
 from company_risk.artifacts import RegistryDecision, VersionRecord
 from company_risk.cli import app
 from company_risk.config import ProjectPaths, load_params
@@ -135,18 +135,7 @@ def test_report_names_every_model_feature_set_the_champion_lineage_and_card(
     assert lineage_items["champion"] == (
         f"company-risk version {champion.version}, run {champion.run_id}"
     )
-    for title in (
-        "Summary",
-        "Data",
-        "Model comparison",
-        "Curves and feature importances",
-        "Risk classes on the test snapshots",
-        "Champion decision",
-        "Slices",
-        "Daily scoring",
-        "Lineage",
-        "Model card",
-    ):
+    for title in REPORT_SECTIONS:
         assert f"\n## {title}\n" in md
     for heading in (
         "Intended use",

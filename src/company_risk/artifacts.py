@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -38,9 +39,27 @@ PREDICTIONS = {"validation": "predictions/validation.parquet", "test": "predicti
 IMPORTANCE = "feature_importance.csv"
 
 # ------------------------------------------------------------------------------ data files
+DROP_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")  # data/raw/<YYYY-MM-DD>/: the day it was collected
 FEATURES_FILE = "features.parquet"  # under data/processed/
 TRUTH_FILES = {"latent": "latent.parquet", "exits": "exits.parquet", "pd": "pd.parquet"}
 INGEST_LOG = "ingest_log"  # the interim table listing every applied drop
+
+
+def dated_folders(raw: Path) -> list[tuple[dt.date, Path]]:
+    """The drop folders under `raw` by date, oldest first; anything else (hidden folders, which
+    are unfinished atomic writes, or other names) is not a drop here. Ingest, which must refuse
+    a misnamed folder rather than skip it, checks the names itself against DROP_FOLDER."""
+    raw = Path(raw)
+    if not raw.is_dir():
+        return []
+    drops = []
+    for folder in raw.iterdir():
+        if folder.is_dir() and DROP_FOLDER.fullmatch(folder.name):
+            try:
+                drops.append((dt.date.fromisoformat(folder.name), folder))
+            except ValueError:
+                continue
+    return sorted(drops)
 
 
 def interim_table(interim: Path, name: str) -> Path:

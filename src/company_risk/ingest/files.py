@@ -16,7 +16,6 @@ import codecs
 import contextlib
 import datetime as dt
 import hashlib
-import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -25,9 +24,9 @@ from pathlib import Path
 from typing import IO
 
 from company_risk import formats as F
+from company_risk.artifacts import DROP_FOLDER
 from company_risk.ingest.errors import IngestError, Source
 
-DROP_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
 CHUNK = 1 << 20
 _BAD_ZIP = (zipfile.BadZipFile, EOFError, zlib.error, OSError, NotImplementedError)
 
@@ -88,7 +87,7 @@ def list_drops(raw: Path) -> list[tuple[dt.date, Path]]:
     for path in raw.iterdir():
         if not path.is_dir() or path.name.startswith("."):
             continue
-        if not DROP_NAME.fullmatch(path.name):
+        if not DROP_FOLDER.fullmatch(path.name):
             raise IngestError(f"{path}: a drop folder must be named YYYY-MM-DD")
         try:
             drops.append((dt.date.fromisoformat(path.name), path))

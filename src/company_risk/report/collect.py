@@ -15,7 +15,6 @@ there is nothing to compare.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,6 @@ from company_risk.report import lineage
 from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_KEYS, LABEL
 
 PARENT_TAG = art.PARENT_RUN_TAG
-_DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class ReportError(CompanyRiskError, ValueError):
@@ -284,11 +282,7 @@ def drop_dates(raw: Path, interim: Path) -> list[str]:
     if log_path.is_file():
         dates = pd.read_parquet(log_path, columns=["drop_date"])["drop_date"]
         return sorted(pd.to_datetime(dates).dt.strftime("%Y-%m-%d").unique().tolist())
-    if Path(raw).is_dir():
-        return sorted(
-            p.name for p in Path(raw).iterdir() if p.is_dir() and _DATE_FOLDER.match(p.name)
-        )
-    return []
+    return [day.isoformat() for day, _ in art.dated_folders(Path(raw))]
 
 
 def score_dates(scores: Path) -> list[str]:

@@ -50,7 +50,7 @@ from pathlib import Path
 import pandas as pd
 
 from company_risk import formats
-from company_risk.artifacts import INGEST_LOG, interim_table, list_partitions
+from company_risk.artifacts import INGEST_LOG, dated_folders, interim_table, list_partitions
 from company_risk.atomic import atomic_directory, write_text
 from company_risk.config import ConfigError, IngestConfig, ScoringConfig
 from company_risk.ingest import IngestError, IngestResult, ingest_drops, pseudonym_key
@@ -61,7 +61,6 @@ from company_risk.ingest.jsonstream import iter_json_array, quiet_gc
 from company_risk.scoring import ScoringError
 
 SOURCES = ScoringConfig.SOURCES  # what `daily` does (`scoring.source`, `--source`)
-DROP_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
 MB = 1 << 20  # `scoring.download_max_mb` counts these
 BLOCK = 1 << 20  # bytes read from the server at a time (at most)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -132,16 +131,7 @@ def fetch_drop(scoring: ScoringConfig, raw: Path, day: dt.date) -> Path:
 def _earlier_drops(raw: Path, day: dt.date) -> list[Path]:
     """The drop folders `raw/<YYYY-MM-DD>/` dated before `day`, newest first (hidden folders,
     unfinished atomic writes, are not drops; ingest refuses any other folder name itself)."""
-    if not raw.is_dir():
-        return []
-    drops = []
-    for folder in raw.iterdir():
-        if folder.is_dir() and DROP_NAME.fullmatch(folder.name):
-            try:
-                drops.append((dt.date.fromisoformat(folder.name), folder))
-            except ValueError:
-                continue
-    return [folder for d, folder in sorted(drops, reverse=True) if d < day]
+    return [folder for d, folder in reversed(dated_folders(raw)) if d < day]
 
 
 def _periodic_to_fetch(
