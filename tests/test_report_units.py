@@ -416,12 +416,13 @@ def test_params_are_flattened_to_dotted_keys():
 
 # ------------------------------------------------------------------------------------- prose
 def test_every_template_is_valid_and_ships_with_the_package(pytestconfig):
-    path = importlib.resources.files("company_risk.report").joinpath(prose.TEMPLATE_FILE)
-    assert path.is_file()  # read through the package, not a path from __file__
+    folder = importlib.resources.files("company_risk.report").joinpath(prose.TEMPLATE_DIR)
+    names = [f"{prose.TEMPLATE_DIR}/{r.name}" for r in folder.iterdir() if r.name.endswith(".toml")]
+    assert f"{prose.TEMPLATE_DIR}/prose.toml" in names  # read through the package, not __file__
     shipped = tomllib.loads((pytestconfig.rootpath / "pyproject.toml").read_text())["tool"][
         "setuptools"
     ]["package-data"]["company_risk.report"]
-    assert any(fnmatch.fnmatch(prose.TEMPLATE_FILE, pattern) for pattern in shipped)
+    assert all(any(fnmatch.fnmatch(n, pattern) for pattern in shipped) for n in names)
     templates = prose.templates()
     assert "oracle.no_truth" in templates and "card.intended_use" in templates
     for name, template in templates.items():

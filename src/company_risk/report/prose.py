@@ -1,6 +1,7 @@
-"""The report's sentences: named templates in `templates/prose.toml`, filled with figures.
+"""The report's sentences: named templates in `templates/*.toml`, filled with figures.
 
-The file ships with the package (pyproject.toml's package data) and is read through
+`prose.toml` holds the core sections; a part of the report with many sentences of its own has
+its own file beside it (its table names must not repeat another file's). The files ship with the package (pyproject.toml's package data) and is read through
 importlib.resources, so the report reads the same wording installed or from a checkout. Each
 template is a `string.Template`: the caller formats every figure and passes it by name, and a
 placeholder left without a figure is an error rather than a `$name` in the report.
@@ -13,7 +14,7 @@ from functools import cache
 from importlib.resources import files
 from string import Template
 
-TEMPLATE_FILE = "templates/prose.toml"
+TEMPLATE_DIR = "templates"
 
 
 class ProseError(KeyError):
@@ -23,12 +24,18 @@ class ProseError(KeyError):
 @cache
 def templates() -> dict[str, Template]:
     """Every template by its dotted name (`section.key`), in the file's order."""
-    text = files("company_risk.report").joinpath(TEMPLATE_FILE).read_text(encoding="utf-8")
-    return {
-        f"{section}.{key}": Template(value)
-        for section, entries in tomllib.loads(text).items()
-        for key, value in entries.items()
-    }
+    found: dict[str, Template] = {}
+    folder = files("company_risk.report").joinpath(TEMPLATE_DIR)
+    for resource in sorted(folder.iterdir(), key=lambda r: r.name):
+        if not resource.name.endswith(".toml"):
+            continue
+        for section, entries in tomllib.loads(resource.read_text(encoding="utf-8")).items():
+            for key, value in entries.items():
+                name = f"{section}.{key}"
+                if name in found:
+                    raise ProseError(f"template {name!r} is defined twice ({resource.name})")
+                found[name] = Template(value)
+    return found
 
 
 def text(name: str, /, **figures: object) -> str:
@@ -36,7 +43,7 @@ def text(name: str, /, **figures: object) -> str:
     try:
         template = templates()[name]
     except KeyError:
-        raise ProseError(f"no template {name!r} in {TEMPLATE_FILE}") from None
+        raise ProseError(f"no template {name!r} in {TEMPLATE_DIR}/*.toml") from None
     try:
         return template.substitute(figures)
     except KeyError as exc:
