@@ -646,3 +646,63 @@ REPORT_SECTIONS = (
     "Lineage",
     "Model card",
 )
+
+
+# ------------------------------------------------------------------------------ graph family
+def graph_at(
+    tables: Tables,
+    day: str,
+    scored: Sequence[str] | None = None,
+    cfg: FeaturesConfig = FEATURES_CFG,
+) -> pd.DataFrame:
+    """graph__ features at one date straight from `graph_features`, for the companies of
+    `scored` (default: the population at that date), with the shareholdings and the status
+    history it can take, and the facts shared between families derived as the build does."""
+    from company_risk.features.graph import graph_features
+    from company_risk.features.labels import default_known_on, defaulted_by
+    from company_risk.features.population import population
+    from company_risk.features.tax import debtors_at
+
+    built, t = tables.build(), T(day)
+    cutoff = max(d for d in tables.drops if d <= t)
+    pop = (
+        population(built["status_history"], built["companies"], t)
+        if scored is None
+        else pd.Index(sorted(scored), name="company_id", dtype="str")
+    )
+    return graph_features(
+        built["board_roles"],
+        pop,
+        t,
+        defaulted_by(default_known_on(built["defaults"], built["status_history"]), t),
+        debtors_at(built["tax_debts"], built["tax_debt_lists"], cutoff),
+        cfg.graph,
+        shareholdings=built["shareholdings"],
+        status_history=built["status_history"],
+    )
+
+
+# ------------------------------------------------------------------------ term structure
+# the term-structure section (company_risk.report.horizons) follows the risk classes
+REPORT_SECTIONS = (
+    *REPORT_SECTIONS[: REPORT_SECTIONS.index("Risk classes on the test snapshots") + 1],
+    "Default probabilities by horizon",
+    *REPORT_SECTIONS[REPORT_SECTIONS.index("Risk classes on the test snapshots") + 1 :],
+)
+
+
+def with_horizon_labels(table: pd.DataFrame) -> pd.DataFrame:
+    """builders_example's features table with `label_3m`, `label_6m`, `label_9m`, read back
+    from its quarterly 12-month labels: a company defaults in the quarter after the snapshot
+    three quarters past its first labelled one, or, when it left the population, in the quarter
+    after its last snapshot. Cumulative, and `label` is their 12-month window."""
+    quarter = table["snapshot_date"].dt.year * 4 + (table["snapshot_date"].dt.month - 1) // 3
+    rows = pd.DataFrame({"company_id": table["company_id"], "q": quarter, "y": table["label"]})
+    first = rows.loc[rows["y"] == 1].groupby("company_id")["q"].min() + 3
+    last = rows.groupby("company_id")["q"].max().reindex(first.index)
+    default_q = first.where(last == quarter.max(), np.minimum(first, last))
+    ahead = default_q.reindex(table["company_id"]).to_numpy() - quarter.to_numpy()
+    out = table.copy()
+    for quarters in (1, 2, 3):
+        out[f"label_{3 * quarters}m"] = ((ahead >= 0) & (ahead < quarters)).astype("int8")
+    return out

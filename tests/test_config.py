@@ -117,8 +117,19 @@ BAD_VALUES = [
     ("models.max_train_rows", 0, "0 is not null or at least 1"),
     ("features.snapshot_every", "weekly", "'weekly' is not one of monthly, quarterly, yearly"),
     ("features.horizon_months", 0, "0 is not at least 1"),
+    ("features.horizons_months", [6, 3, 12], r"\[6, 3, 12\] is not strictly increasing"),
+    ("features.horizons_months", [3, 3, 12], r"\[3, 3, 12\] is not strictly increasing"),
+    ("features.horizons_months", [3, 6, 9], r"is not ending with features\.horizon_months \(12\)"),
+    ("features.horizons_months", [3, 6, 9, 12, 24], r"ending with features\.horizon_months"),
+    ("features.horizons_months", [0, 12], "each at least 1"),
+    ("features.horizons_months", [-3, 12], "each at least 1"),
+    ("features.horizons_months", [], r"\[\] is not a non-empty list"),
     ("features.report_deadline_months", 0, "0 is not at least 1"),
     ("features.graph.max_component_for_closeness", 0, "0 is not at least 1"),
+    ("features.graph.roles", [], r"\[\] is not a non-empty list of distinct role codes among JUHL"),
+    ("features.graph.roles", ["JUHL", "JUHX"], r"\['JUHL', 'JUHX'\] is not a non-empty list"),
+    ("features.graph.roles", ["juhl"], r"\['juhl'\] is not a non-empty list of distinct role"),
+    ("features.graph.roles", ["JUHL", "JUHL"], r"\['JUHL', 'JUHL'\] is not a non-empty list"),
     ("scoring.risk_classes", [0.05, 0.02, 0.1, 0.25], "is not strictly increasing"),
     ("scoring.risk_classes", [0.02, 0.05, 0.10, 1.5], r"every entry in \(0, 1\)"),
     ("scoring.risk_classes", [0.0, 0.05, 0.10, 0.25], r"every entry in \(0, 1\)"),
@@ -140,6 +151,14 @@ BAD_VALUES = [
     ("ingest.max_rejected_share", 2, r"2\.0 is not in \[0, 1\]"),
     ("ingest.max_vanished_share", -0.1, r"-0\.1 is not in \[0, 1\]"),
     ("ingest.max_ended_roles_share", 1.5, r"1\.5 is not in \[0, 1\]"),
+    ("selection.tie_break", "calibration", "'calibration' is not null or one of roc_auc, "),
+    ("selection.tie_break", "roc_auc", "'roc_auc' is not null or a metric other than metric"),
+    ("selection.tie_confidence", 1, r"1\.0 is not in \(0, 1\)"),
+    ("selection.tie_rounds", 0, "0 is not at least 1"),
+    ("selection.monotonicity_level", 0, r"0\.0 is not in \(0, 1\)"),
+    ("selection.monotonicity_level", 1.5, r"1\.5 is not in \(0, 1\)"),
+    ("report.min_distinct_share", 1.5, r"1\.5 is not in \[0, 1\]"),
+    ("report.min_distinct_share", -0.1, r"-0\.1 is not in \[0, 1\]"),
 ]
 
 
@@ -163,7 +182,12 @@ def test_values_on_the_bounds_are_accepted():
         {
             "ingest": {"max_rejected_share": 0, "max_vanished_share": 1, "max_record_age_days": 0},
             "synth": {"start": "2020-01-01", "end": "2020-01-01", "daily_tail_days": 0},
-            "features": {"snapshot_every": "monthly", "graph": {"memory_years": 0}},
+            "features": {
+                "snapshot_every": "monthly",
+                "graph": {"memory_years": 0},
+                "horizon_months": 1,
+                "horizons_months": [1],
+            },
             "split": {"gap_months": 0},
             "models": {"n_jobs": -1, "max_train_rows": None, "calibration": "isotonic"},
             "selection": {"metric": "brier", "min_improvement": 0},
@@ -192,3 +216,11 @@ def test_the_report_deadline_is_one_key_of_features():
     assert not hasattr(params.scoring, "report_deadline_months")
     with pytest.raises(ConfigError, match=r"scoring: unknown key\(s\) report_deadline_months"):
         params_from_dict({"scoring": {"report_deadline_months": 6}})
+
+
+def test_the_horizons_default_to_the_term_structure_and_end_with_the_label():
+    params = load_params(Path("params.yaml"))
+    assert params.features.horizons_months == (3, 6, 9, 12)
+    assert params_from_dict({}).features.horizons_months == (3, 6, 9, 12)
+    other = params_from_dict({"features": {"horizon_months": 24, "horizons_months": [6, 24]}})
+    assert other.features.horizons_months == (6, 24)

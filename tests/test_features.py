@@ -14,7 +14,7 @@ from company_risk.config import ConfigError, FeaturesConfig, GraphConfig
 from company_risk.features import FeatureError
 from company_risk.features.build import build_features, training_snapshot_dates
 from company_risk.features.catalogue import FEATURES, by_name, catalogue_markdown
-from company_risk.features.labels import default_known_on, labels
+from company_risk.features.labels import default_known_on, horizon_labels, labels
 from company_risk.features.population import population
 from company_risk.features.tables import load_interim
 from company_risk.schemas import CATEGORICAL_FEATURES, FEATURE_FAMILIES, INTERIM_TABLES, family_of
@@ -115,6 +115,53 @@ def test_label_is_one_only_for_a_default_in_the_next_twelve_months():
     assert got.tolist() == [0, 1, 0, 0, 1]
 
 
+def test_each_horizon_labels_a_default_in_its_own_window_and_they_are_cumulative():
+    w = Tables()
+    days = {
+        "10000001": None,  # never defaults
+        "10000002": "2020-04-01",  # exactly t + 3 months: inside every horizon
+        "10000003": "2020-04-02",  # a day past 3 months: 6, 9 and 12
+        "10000004": "2020-10-01",  # exactly t + 9 months
+        "10000005": "2020-12-15",  # 12 months only
+        "10000006": "2020-01-01",  # on t: in none
+        "10000007": "2021-01-02",  # past 12 months: in none
+    }
+    for cid, day in days.items():
+        w.company(cid)
+        if day:
+            w.default(cid, day, kind="deleted" if cid == "10000006" else "bankrupt")
+    tables = w.build()
+    index = pd.Index(list(days))
+    got = horizon_labels(tables["defaults"], index, T("2020-01-01"), (3, 6, 9, 12))
+    assert list(got.columns) == ["label_3m", "label_6m", "label_9m", "label"]
+    assert (got.dtypes == "int8").all()
+    assert got.to_dict("list") == {
+        "label_3m": [0, 1, 0, 0, 0, 0, 0],
+        "label_6m": [0, 1, 1, 0, 0, 0, 0],
+        "label_9m": [0, 1, 1, 1, 0, 0, 0],
+        "label": [0, 1, 1, 1, 1, 0, 0],
+    }
+    # the 12-month column is the label of `labels` itself
+    assert got["label"].tolist() == labels(tables["defaults"], index, T("2020-01-01"), 12).tolist()
+
+
+def test_the_table_carries_the_configured_horizons():
+    w = Tables(monthly("2015-01-01", "2021-06-01")).company("10000001").company("10000002")
+    w.default("10000002", "2020-01-20")
+    cfg = FeaturesConfig(horizons_months=(1, 12))
+    out = build_features(w.build(), [dt.date(2020, 1, 1)], cfg).set_index("company_id")
+    assert [c for c in out.columns if c.startswith("label")] == ["label_1m", "label"]
+    assert out["label_1m"].to_dict() == {"10000001": 0, "10000002": 1}
+    default = build_features(w.build(), [dt.date(2019, 7, 1)], CFG).set_index("company_id")
+    # 2019-07-01 + 6 months < 2020-01-20 <= + 9 months
+    assert default.loc["10000002", ["label_3m", "label_6m", "label_9m", "label"]].tolist() == [
+        0,
+        0,
+        1,
+        1,
+    ]
+
+
 def test_a_default_is_known_when_its_status_is_published():
     w = Tables().company("10000001").company("10000002")
     w.default("10000001", "2019-03-10", published_on="2019-05-01")
@@ -169,12 +216,20 @@ def test_build_features_columns_dtypes_and_labels():
     dates = [dt.date(2017, 1, 1), dt.date(2018, 1, 1), dt.date(2019, 1, 1)]
     out = build_features(tables, dates, CFG)
     names = [f.name for f in FEATURES]
-    assert list(out.columns) == ["company_id", "snapshot_date", *names, "label"]
+    assert list(out.columns) == [
+        "company_id",
+        "snapshot_date",
+        *names,
+        "label_3m",
+        "label_6m",
+        "label_9m",
+        "label",
+    ]
     assert [family_of(c) for c in names] == sorted(
         [family_of(c) for c in names], key=list(FEATURE_FAMILIES).index
     )
     assert str(out["snapshot_date"].dtype) == "datetime64[us]"
-    assert str(out["label"].dtype) == "int8"
+    assert all(str(out[c].dtype) == "int8" for c in ("label_3m", "label_6m", "label_9m", "label"))
     for name in names:
         expected = "str" if name in CATEGORICAL_FEATURES else "float64"
         assert str(out[name].dtype) == expected, name
@@ -191,7 +246,7 @@ def test_build_features_columns_dtypes_and_labels():
 
 def test_scoring_mode_has_no_label_and_takes_any_day():
     out = build_features(small_world().build(), [dt.date(2022, 5, 17)], CFG, with_label=False)
-    assert "label" not in out.columns
+    assert not [c for c in out.columns if c.startswith("label")]
     assert out["snapshot_date"].unique().tolist() == [T("2022-05-17")]
     assert out["company_id"].tolist() == ["10000001", "10000002"]
 

@@ -10,6 +10,10 @@ At t = 2020-01-01 (memory 5 years: ties ended after 2015-01-01 still link):
     F                     no board; p5 is A's procurator (not a board role)
 
 Population (status R): A, B, D, E, F. B is on the tax-debtor list at t.
+
+Remembered ties (current or ended after 2015-01-01) give each person's companies: p1 A, B;
+p2 A, C, H; p3 B, D; p4 E. In the failed-neighbour walks a person on k companies links each to
+the other k - 1 with weight 1 / (k - 1): p1 and p3 weigh 1, p2 1/2, p4 links nothing.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import dataclasses
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from builders import FEATURES_CFG as CFG
-from builders import Tables, features_at
+from builders import Tables, features_at, graph_at
 from company_risk.config import GraphConfig
+from company_risk.features.network import ISOLATED_PAGERANK
 
 A, B, C, D, E, F, G, H = (f"1000000{i}" for i in range(1, 9))
 T0 = "2020-01-01"
@@ -75,6 +81,16 @@ EXPECTED = {
     "graph__component_companies": (3, 3, 1, 1, 1),
     # A: p1, p2 at 1, B, H at 2 -> 4/6; B: p1 1, A 2, p2 3, H 4 -> 4/10; stars: 1; alone: 0
     "graph__closeness": (4 / 6, 4 / 10, 1, 1, 0),
+    "graph__eccentricity": (2, 4, 1, 1, 0),  # A: B, H at 2; B: H at 4; stars 1; alone 0
+    # A: B (p1, 1), C and H (p2, 1/2 each) -> 1 / 2; B: A; D: B (p3's ended tie); E: p4 alone
+    "graph__failed_neighbours_1hop": (0.5, 0, 0, np.nan, np.nan),
+    # A -> B -> D (1), A -> C -> H and A -> H -> C (1/4 each), walks back to A left out: 0.5/1.5
+    # B -> A -> C, H (1/2 each): 1; D -> B -> A (1): 0
+    "graph__failed_neighbours_2hop": (1 / 3, 1, 0, np.nan, np.nan),
+    "graph__ties_procurator": (1, 0, 0, 0, 0),  # p5
+    "graph__ties_supervisory": (0, 0, 0, 0, 0),
+    "graph__liquidator_wound_up": (0, 0, 0, 0, 0),
+    "graph__legal_links": (0, 0, 0, 0, 0),
 }
 
 
@@ -87,12 +103,12 @@ def test_graph_feature_by_hand(got, feature):
 
 
 def test_pagerank_is_networkx_pagerank_on_the_current_bipartite_graph(got):
-    graph = nx.Graph()
-    graph.add_nodes_from([A, B, D, E, F, H])  # population and companies with current ties
+    graph = nx.Graph()  # the register's current ties: F, without one, is no node
     graph.add_edges_from([(A, "p1"), (A, "p2"), (B, "p1"), (D, "p3"), (E, "p4"), (H, "p2")])
     ranks = nx.pagerank(graph)
-    expected = [ranks[c] * graph.number_of_nodes() for c in (A, B, D, E, F)]
-    np.testing.assert_allclose(got["graph__pagerank"].to_numpy(), expected, rtol=1e-6)
+    expected = [ranks[c] * graph.number_of_nodes() for c in (A, B, D, E)]
+    np.testing.assert_allclose(got["graph__pagerank"].to_numpy()[:4], expected, rtol=1e-6)
+    assert got.loc[F, "graph__pagerank"] == pytest.approx(ISOLATED_PAGERANK)
     # symmetric positions get equal rank: D-p3 and E-p4 are identical pairs
     assert got.loc[D, "graph__pagerank"] == pytest.approx(got.loc[E, "graph__pagerank"])
     assert got.loc[A, "graph__pagerank"] > got.loc[B, "graph__pagerank"]
@@ -102,8 +118,12 @@ def test_closeness_is_skipped_above_the_component_limit_or_when_disabled(world):
     small = dataclasses.replace(CFG, graph=GraphConfig(max_component_for_closeness=4))
     got = features_at(world, T0, small)
     np.testing.assert_allclose(got["graph__closeness"].to_numpy(), [np.nan, np.nan, 1, 1, 0])
+    np.testing.assert_allclose(got["graph__eccentricity"].to_numpy(), [np.nan, np.nan, 1, 1, 0])
     off = dataclasses.replace(CFG, graph=GraphConfig(closeness=False))
-    assert features_at(world, T0, off)["graph__closeness"].isna().all()
+    without = features_at(world, T0, off)
+    assert without["graph__closeness"].isna().all()
+    # eccentricity is not closeness: it stays
+    np.testing.assert_allclose(without["graph__eccentricity"].to_numpy(), [2, 4, 1, 1, 0])
 
 
 def test_a_shorter_memory_forgets_older_ended_ties(world):
@@ -113,6 +133,7 @@ def test_a_shorter_memory_forgets_older_ended_ties(world):
     assert got.loc[A, "graph__linked_companies"] == 2
     assert got.loc[A, "graph__linked_defaulted"] == 1
     assert got.loc[A, "graph__member_max_defaulted"] == 1
+    assert got.loc[A, "graph__failed_neighbours_1hop"] == pytest.approx(0.5)  # B, H: 1 each
 
 
 def test_the_board_after_t_counts_once_published(world):
@@ -122,3 +143,48 @@ def test_the_board_after_t_counts_once_published(world):
     assert got.loc[F, "graph__board_added_6m"] == 1
     assert got.loc[E, "graph__degree"] == 1
     assert got.loc[E, "graph__component_companies"] == 2
+
+
+def test_the_defaulted_pagerank_is_networkx_personalised_pagerank_on_the_remembered_ties(got):
+    graph = nx.Graph()  # ties current or ended within memory_years; G's tie is forgotten
+    graph.add_edges_from(
+        [(A, "p1"), (A, "p2"), (B, "p1"), (B, "p3"), (C, "p2"), (D, "p3"), (E, "p4"), (H, "p2")]
+    )
+    seeds = {C: 1, H: 1}  # the defaults known by t, where the walk starts and jumps to
+    ranks = nx.pagerank(graph, personalization=seeds, nstart=seeds)
+    n = graph.number_of_nodes()
+    expected = [ranks[A] * n, ranks[B] * n, ranks[D] * n, 0, 0]  # E, F: no defaulted company
+    np.testing.assert_allclose(got["graph__defaulted_pagerank"].to_numpy(), expected, rtol=1e-6)
+    assert got.loc[A, "graph__defaulted_pagerank"] > got.loc[B, "graph__defaulted_pagerank"]
+
+
+# ------------------------------------------------------------------------------ defects
+def test_member_max_defaulted_never_counts_the_company_itself():
+    """A company whose own bankruptcy was annulled (N, then R again) is scored with its default
+    visible; its member's count of defaulted companies must leave it out, as linked_defaulted
+    and its share do. Before the fix p1's count here was 2 (X itself and Y)."""
+    x, y = "20000001", "20000002"
+    w = Tables()
+    w.company(x, registered="2010-01-01").company(y, registered="2010-01-01")
+    w.role(x, "p1", "2012-01-01").role(y, "p1", "2012-01-01", end="2018-06-01")
+    w.default(y, "2018-05-01")
+    w.default(x, "2018-03-01")
+    w.status(x, "R", "2019-01-01")  # the bankruptcy annulled: x is scored again
+    got = features_at(w, "2020-01-01")
+    assert list(got.index) == [x]
+    assert got.loc[x, "graph__member_max_defaulted"] == 1  # y alone
+    assert got.loc[x, "graph__linked_defaulted"] == 1
+    assert got.loc[x, "graph__linked_defaulted_share"] == 1
+
+
+def test_network_features_do_not_depend_on_who_else_is_scored(world):
+    """The network is the register's ties at t, not the population: before the fix every
+    board-less company scored was added as an isolated node, which moved every PageRank."""
+    full = graph_at(world, T0)
+    assert list(full.index) == [A, B, D, E, F]
+    for scored in ([A, B, D, E], [A], [F], [B, E, F]):
+        part = graph_at(world, T0, scored)
+        pd.testing.assert_frame_equal(part, full.loc[scored])
+    # and the register's other companies (H is defaulted, never scored) can be scored too
+    with_h = graph_at(world, T0, [A, B, D, E, F, H])
+    pd.testing.assert_frame_equal(with_h.loc[[A, B, D, E, F]], full)

@@ -373,3 +373,116 @@ def test_the_same_evidence_gives_the_same_bytes():
     first, second = (sections.build_document(small_evidence()) for _ in range(2))
     assert to_html(first) == to_html(second)
     assert to_markdown(first, "x.html") == to_markdown(second, "x.html")
+
+
+# ------------------------------------------------------------------------- the master scale
+MASTER_SCALE = "The master scale as a whole (test snapshots)"
+
+
+def test_the_master_scale_figures_are_the_champion_s_test_predictions(figures):
+    from company_risk import master_scale as ms
+
+    test = small_evidence().predictions["r2"]["test"]
+    k = figures.classes
+    cuts = k.cutoffs
+    expected = ms.scale_table(test["probability"], test["label"], cuts)
+    pd.testing.assert_frame_equal(k.table.drop(columns=["probability range"]), expected)
+    assert k.concentration == ms.herfindahl(expected["share"])
+    assert k.calibration == ms.calibration(expected)
+    pd.testing.assert_frame_equal(k.monotonicity, ms.monotonicity_tests(expected, 0.05))
+    assert k.level == 0.05 and k.monotone_within_noise == (not k.monotonicity["violation"].any())
+    assert k.distinct.distinct == test["probability"].nunique() and k.distinct.rows == len(test)
+    assert k.migration.pairs == 120  # 120 companies at both snapshots
+    assert k.migration.counts.to_numpy().sum() == 120
+    assert (k.selection_metric, k.tie_break) == ("roc_auc", None)
+
+
+def test_the_risk_class_section_shows_the_master_scale(figures):
+    doc = sections.document(small_evidence(), figures)
+    blocks = section(doc, "Risk classes on the test snapshots").blocks
+    (table,) = [b for b in blocks if isinstance(b, Table)]
+    k = figures.classes
+    assert list(table.frame["Jeffreys"]) == list(k.table["jeffreys_light"])
+    assert list(table.frame["binomial"]) == list(k.table["binomial_light"])
+    whole = key_values(doc, "Risk classes on the test snapshots", MASTER_SCALE)
+    assert whole["Herfindahl index of the class shares"].startswith(f"{k.concentration.hhi:.4f}")
+    assert whole["distinct probabilities"].startswith(f"{k.distinct.distinct:,} of 240 rows")
+    pairs = key_values(
+        doc,
+        "Risk classes on the test snapshots",
+        "Default rate of the better class → the worse one",
+    )
+    assert list(pairs) == [f"{r.better} → {r.worse}" for r in k.monotonicity.itertuples()]
+    migration = key_values(
+        doc,
+        "Risk classes on the test snapshots",
+        "Class at t → class at the next snapshot (row shares)",
+    )
+    assert list(migration) == [f"from {c}" for c in RISK_CLASSES]
+
+
+def test_a_reversed_scale_is_a_violation_and_few_distinct_scores_are_flagged():
+    from company_risk.report.prose import text
+
+    ev = small_evidence()
+    test = ev.predictions["r2"]["test"]
+    # the defaults get the lowest probabilities: class I all defaults, class V none; 2 values
+    reversed_test = test.assign(probability=np.where(test["label"] == 1, 0.01, 0.3))
+    predictions = {**ev.predictions, "r2": {**ev.predictions["r2"], "test": reversed_test}}
+    # the class figures and their section alone: the logged metrics no longer match these
+    k = analysis.class_figures(
+        ev,
+        analysis.champion_figures(
+            dataclasses.replace(ev, predictions=predictions), analysis.comparison_figures(ev).table
+        ),
+    )
+    assert not k.monotone and not k.monotone_within_noise
+    assert k.violations[["better", "worse"]].values.tolist() == [["I", "V"]]
+    assert k.distinct.distinct == 2 and k.distinct.few
+    blocks = sections.classes_section(dataclasses.replace(analysis.analyse(ev), classes=k)).blocks
+    (found,) = [b for b in blocks if isinstance(b, KeyValues) and b.caption == MASTER_SCALE]
+    whole = dict(found.pairs)
+    assert whole["monotonicity (one-sided tests at 5 %)"].startswith("violated (I → V")
+    assert whole["distinct probabilities"].endswith("– few")
+    notes = [b for b in blocks if isinstance(b, Note)]
+    assert (
+        Note(
+            text(
+                "master_scale.few_distinct",
+                distinct="2",
+                rows="240",
+                share="0.8%",
+                min_share="5%",
+            )
+        )
+        in notes
+    )
+
+
+def test_the_decision_section_says_a_refused_gate():
+    from company_risk.artifacts import GateRecord, RegistryDecision
+    from company_risk.report.prose import text
+
+    candidate = VersionRecord(
+        version="4", run_id="r2", model="logistic_regression", feature_set="all"
+    )
+    before = VersionRecord(version="3", run_id="e" * 32, model="svm", feature_set="tax")
+    refused = RegistryDecision(
+        training_run_id="parent",
+        candidate=candidate,
+        candidate_val=0.7,
+        champion_before=before,
+        champion_after=before,
+        gate=GateRecord("refused", "roc_auc", 0.002, 0.8, 0.7),
+    )
+    ev = small_evidence(registry_report=refused)
+    decision = section(sections.build_document(ev), "Champion decision").blocks
+    said = text("master_scale.refused", candidate="4", champion="3", level="5 %")
+    assert Paragraph(said) in decision
+    # no champion could serve: the refused candidate is champion, flagged
+    serving = dataclasses.replace(refused, champion_before=None, champion_after=candidate)
+    decision = section(
+        sections.build_document(small_evidence(registry_report=serving)), "Champion decision"
+    ).blocks
+    said = text("master_scale.refused_serving", candidate="4", champion="4", level="5 %")
+    assert Paragraph(said) in decision

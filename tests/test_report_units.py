@@ -664,3 +664,62 @@ def test_board_network_links_companies_through_pseudonymous_persons_only():
     figure = explore.draw_network(graph, {"2"}, "t")
     texts = {t.get_text() for t in figure.axes[0].texts}
     assert texts == {"1", "2", "3", "P1", "P2"}
+
+
+# -------------------------------------------------------------------------------- data depth
+def test_the_data_depth_slice_shows_each_grade_in_order_with_its_share_and_rates(tmp_path):
+    from company_risk.data_depth import COLUMNS, GRADES
+    from company_risk.report.collect import read_features
+
+    rng = np.random.default_rng(3)
+    n = 400
+    grade = np.array(list("AABBBBCD"))[np.arange(n) % 8]  # A 1/4, B 1/2, C 1/8, D 1/8
+    y = (rng.uniform(size=n) < np.where(grade == "A", 0.05, 0.2)).astype(int)
+    p = np.clip(0.05 + 0.4 * y + rng.normal(0, 0.1, n), 0.001, 0.999)
+    ids = [f"{10000000 + i}" for i in range(n)]
+    snapshot = pd.to_datetime(["2024-01-01"] * n).astype("datetime64[us]")
+    preds = pd.DataFrame({"company_id": ids, "snapshot_date": snapshot, "label": y})
+    preds = preds.assign(probability=p)
+    report, trading = np.isin(grade, ["A"]), np.isin(grade, ["A", "B"])
+    features = preds[["company_id", "snapshot_date", "label"]].assign(
+        desc__no_report=np.where(report, 0.0, 1.0),
+        desc__revenue=np.where(report, 1e5, np.nan),
+        desc__assets=np.nan,
+        tax__turnover_4q=np.where(trading, 5e4, 0.0),
+        tax__labour_taxes_4q=0.0,
+        tax__state_taxes_4q=0.0,
+        tax__employees=0.0,
+        desc__age_years=np.where(grade == "C", 0.5, 4.0),
+        desc__sector="G",
+        tax__debt=0.0,  # a feature the report does not read
+    )
+    features.to_parquet(tmp_path / "features.parquet")
+    read = read_features(tmp_path / "features.parquet")
+    assert set(COLUMNS) <= set(read.columns) and "tax__debt" not in read.columns
+    orphan = pd.DataFrame(
+        {
+            "company_id": ["99999999"],
+            "snapshot_date": snapshot[:1],
+            "label": [0],
+            "probability": 0.1,
+        }
+    )
+    frame = slices.slice_frame(
+        pd.concat([preds, orphan], ignore_index=True), read, "desc__age_years"
+    )
+    tables = slices.all_slices(frame, min_defaults=5, margin=0.05)
+    table = tables["data depth"]
+    assert [v.split(":")[0] for v in table["value"]] == [*GRADES, "unknown"]  # A..D, then unknown
+    assert table["value"].iloc[0] == f"A: {GRADES['A']}"
+    assert list(table["rows"]) == [100, 200, 50, 50, 1]
+    assert table["share"].tolist() == pytest.approx([r / (n + 1) for r in table["rows"]])
+    a = table.iloc[0]
+    part = preds.loc[grade == "A"]
+    assert a["defaults"] == part["label"].sum()
+    assert a["default_rate"] == pytest.approx(part["label"].mean())
+    assert a["mean_probability"] == pytest.approx(part["probability"].mean())
+    assert a["roc_auc"] > 0.9 and a["pr_auc"] > 0.5  # enough defaults: measured
+    assert np.isnan(table.iloc[-1]["roc_auc"])  # the orphan row: no features, no grade, no AUC
+    # without the grade's columns the dimension is left out, as other slices are
+    bare = slices.slice_frame(preds, read.drop(columns=["tax__employees"]), "desc__age_years")
+    assert "data depth" not in bare and "sector" in bare

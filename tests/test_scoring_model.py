@@ -231,3 +231,86 @@ def test_reasons_leave_out_dimensionless_units_of_the_catalogue():
     assert out.loc["1", "reason_1"] == "network PageRank: 1.35 (raises risk)"
     assert out.loc["1", "reason_2"] == "turnover trend: -0.42 (raises risk)"
     assert out.loc["1", "reason_3"] == "company age: 7 years (raises risk)"
+
+
+# ------------------------------------------------------------------------- term structure
+TERM = {
+    "base_months": 12,
+    "rows": 400,
+    "horizons": [
+        {"months": 3, "intercept": -1.3, "slope": 1.1},
+        {"months": 6, "intercept": -0.6, "slope": 1.05},
+        {"months": 9, "intercept": -0.2, "slope": 1.0},
+    ],
+}
+
+
+def _with_term_structure(champion_dir, target, term):
+    """A copy of the exported champion whose champion.json carries `term`."""
+    import json
+    import shutil
+
+    shutil.copytree(champion_dir, target)
+    meta = json.loads((target / "champion.json").read_text())
+    meta["term_structure"] = term
+    (target / "champion.json").write_text(json.dumps(meta))
+    return target
+
+
+def test_a_champion_with_a_term_structure_scores_pd_3m_6m_9m_after_probability(
+    champion_dir, data, tmp_path
+):
+    from company_risk.term_structure import TermStructure
+
+    _, _, today, _ = data
+    facts = _facts(today["company_id"])
+    target = _with_term_structure(champion_dir, tmp_path / "champion", TERM)
+    model = load_model(resolve_model(str(target), None), None)
+    assert model.ref.term_structure == TermStructure.from_dict(TERM)
+    assert model.ref.describe()["term_structure"] == TERM  # the manifest records it
+    scores, _ = score_population(today, facts, model, PHRASES, CFG)
+    assert list(scores.columns[:6]) == [
+        "company_id",
+        "probability",
+        "pd_3m",
+        "pd_6m",
+        "pd_9m",
+        "risk_class",
+    ]
+    p = scores["probability"].to_numpy()
+    expected = TermStructure.from_dict(TERM).apply(p)
+    for h in (3, 6, 9):
+        np.testing.assert_allclose(scores[f"pd_{h}m"].to_numpy(), expected[h])
+    assert (scores["pd_3m"] <= scores["pd_6m"]).all() and (scores["pd_6m"] <= scores["pd_9m"]).all()
+    assert (scores["pd_9m"] <= scores["probability"]).all() and (scores["pd_3m"] > 0).all()
+    # probability and risk_class stay the 12-month ones: the same as without a term structure
+    plain, _ = score_population(
+        today, facts, load_model(resolve_model(str(champion_dir), None), None), PHRASES, CFG
+    )
+    assert not [c for c in plain.columns if c.startswith("pd_")]
+    pd.testing.assert_frame_equal(scores.drop(columns=["pd_3m", "pd_6m", "pd_9m"]), plain)
+
+
+def test_a_registered_version_carries_its_term_structure_as_a_tag(champion_dir, tmp_path):
+    import json
+
+    from company_risk.term_structure import TAG, TermStructure
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    tags = {**version_tags(["tax__debt"]).to_dict(), TAG: json.dumps(TERM)}
+    version = mlflow.register_model(f"file://{champion_dir}", "company-risk", tags=tags)
+    ref = resolve_model(f"models:/company-risk/{version.version}", uri)
+    assert ref.term_structure == TermStructure.from_dict(TERM)
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.set_model_version_tag("company-risk", version.version, TAG, '{"horizons": []}')
+    with pytest.raises(ScoringError, match=r"tag term_structure: no `base_months`"):
+        resolve_model(f"models:/company-risk/{version.version}", uri)
+
+
+def test_a_malformed_term_structure_in_champion_json_is_refused(champion_dir, tmp_path):
+    bad = {**TERM, "horizons": [{"months": 12, "intercept": 0.0, "slope": 1.0}]}
+    target = _with_term_structure(champion_dir, tmp_path / "champion", bad)
+    with pytest.raises(ScoringError, match="champion.json: term_structure: .*not shorter"):
+        resolve_model(str(target), None)

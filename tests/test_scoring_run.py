@@ -530,3 +530,29 @@ def test_a_watchlist_without_codes_or_text_is_refused_and_the_day_kept(
     result = cli(project, "--date", DAYS[1], "--out", str(out), "--watchlist", str(watch))
     assert result.exit_code == 2 and message in result.output
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_every_score_carries_the_data_depth_grade_of_its_features(project, tmp_path):
+    from company_risk.data_depth import GRADES, data_depth
+
+    out = tmp_path / "scores"
+    assert cli(project, "--date", DAYS[1], "--out", str(out)).exit_code == 0
+    folder = out / "date=2021-03-02"
+    scores = pd.read_parquet(folder / "scores.parquet")
+    columns = list(scores.columns)
+    assert columns[columns.index("class_name") + 1] == "data_depth"
+    assert scores["data_depth"].notna().all() and set(scores["data_depth"]) <= set(GRADES)
+    manifest = json.loads((folder / "_manifest.json").read_text())
+    counts = scores["data_depth"].value_counts()
+    assert manifest["rows_per_data_depth"] == {g: int(counts.get(g, 0)) for g in GRADES}
+    assert sum(manifest["rows_per_data_depth"].values()) == manifest["rows"]
+    # the grade is a function of the day's features only: the same as on the features table
+    params = load_params(project / "params.yaml")
+    features = build_features(
+        load_interim(project / "data" / "interim"),
+        [dt.date(2021, 3, 2)],
+        params.features,
+        with_label=False,
+    )
+    expected = data_depth(features).set_axis(features["company_id"].astype("str"))
+    assert scores.set_index("company_id")["data_depth"].to_dict() == expected.to_dict()

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from builders import with_horizon_labels
 from builders_example import example_features
 from company_risk.artifacts import TRAINING_EXPERIMENT as EXPERIMENT
 from company_risk.artifacts import RegistryDecision, VersionRecord
@@ -42,6 +43,7 @@ def make_params(enabled: dict[str, dict], feature_sets=("tax", "all")):
 
 def make_project(root: Path, n_companies: int = 350, seed: int = 4) -> ProjectPaths:
     table, truth = example_features(n_companies=n_companies, seed=seed)
+    table = with_horizon_labels(table)  # as the features stage writes: label_3m, _6m, _9m
     (root / "data" / "processed").mkdir(parents=True)
     (root / "data" / "truth").mkdir(parents=True)
     table.to_parquet(root / "data" / "processed" / "features.parquet", index=False)
@@ -454,3 +456,59 @@ def test_an_unusable_tracking_store_is_a_named_error_before_training(tmp_path, m
     assert result.exit_code == 2, (result.output, result.exception)
     assert "MLFLOW_TRACKING_URI" in result.output
     assert not paths.champion_model.exists() and not (paths.reports / "registry.json").exists()
+
+
+# ------------------------------------------------------------------------- term structure
+def test_the_champion_carries_a_term_structure_and_its_figures_per_horizon(project):
+    from company_risk.artifacts import ChampionMeta
+    from company_risk.schemas import HORIZON_METRICS
+    from company_risk.scoring.model import resolve_model
+    from company_risk.term_structure import TAG, TermStructure
+
+    paths, first, second, _ = project
+    metrics = json.loads((paths.reports / "metrics.json").read_text())
+    keys = {f"pd_{h}m_{k}" for h in (3, 6, 9, 12) for k in HORIZON_METRICS}
+    assert keys <= set(metrics) and keys <= set(second.metrics)
+    assert metrics["pd_12m_roc_auc"] == pytest.approx(metrics["roc_auc"], abs=1e-6)
+    assert metrics["pd_12m_brier"] == pytest.approx(metrics["brier"], abs=1e-6)
+    for h in (3, 6, 9):
+        assert 0.5 < metrics[f"pd_{h}m_roc_auc"] <= 1 and 0 < metrics[f"pd_{h}m_pr_auc"] <= 1
+    predicted = [metrics[f"pd_{h}m_mean_predicted"] for h in (3, 6, 9, 12)]
+    observed = [metrics[f"pd_{h}m_observed_rate"] for h in (3, 6, 9, 12)]
+    assert predicted == sorted(predicted) and observed == sorted(observed)
+    assert 0 < observed[0] < observed[-1]
+    # logged on both parent runs; the second kept version 1 and refitted it on the validation
+    # rows that version scores the same: the same figures
+    c = client(paths)
+    runs = [c.get_run(r.parent_run_id).data.metrics for r in (first, second)]
+    for h in (3, 6, 9, 12):
+        for k in ("roc_auc", "pr_auc", "brier"):
+            name = f"champion_test_{k}_{h}m"
+            assert runs[0][name] == pytest.approx(runs[1][name], abs=1e-9), name
+            assert runs[1][name] == pytest.approx(metrics[f"pd_{h}m_{k}"], abs=1e-6)
+    # champion.json and the champion version's tag hold the same term structure
+    meta = ChampionMeta.read(paths.champion_model / "champion.json")
+    structure = TermStructure.from_dict(meta.term_structure)
+    assert structure.months == (3, 6, 9) and structure.base_months == 12
+    version = c.get_model_version("company-risk", meta.version)
+    assert TermStructure.from_json(version.tags[TAG]) == structure
+    assert resolve_model(str(paths.champion_model), None).term_structure == structure
+    assert all(h.slope > 0 for h in structure.horizons)
+
+
+def test_term_figures_need_horizon_labels_with_both_classes():
+    from company_risk.train.run import term_structure_figures
+    from company_risk.train.split import temporal_split
+
+    table, _ = example_features(n_companies=200, seed=2)
+    split = temporal_split(table, make_params({"naive_bayes": {}}).split)
+    p_val = np.full(len(split.validation), 0.05)
+    p_test = np.full(len(split.test), 0.05)
+    assert term_structure_figures(table, split, p_val, p_test, 12) is None  # older features
+    labelled = with_horizon_labels(table)
+    labelled["label_3m"] = np.int8(0)
+    with pytest.raises(TrainError, match="validation snapshots: the 3-month label has a single"):
+        term_structure_figures(labelled, split, p_val, p_test, 12)
+    labelled["label_3m"] = np.int8(2)
+    with pytest.raises(TrainError, match="label_3m must be 0 or 1"):
+        term_structure_figures(labelled, split, p_val, p_test, 12)

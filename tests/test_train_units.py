@@ -355,3 +355,194 @@ def test_champion_figures_and_the_registry_record_follow_the_gate(inputs, grid, 
     assert record.champion_after.test == best.test_metrics["roc_auc"]
     meta = train_run.champion_meta(challenger, tags)
     assert (meta.version, meta.run_id, meta.feature_columns) == ("2", "run2", tuple(best.columns))
+
+
+# ------------------------------------------------------------- selection: ranking, then Brier
+SELECTION_VALUES = [
+    {"roc_auc": 0.80, "brier": 0.030},
+    {"roc_auc": 0.82, "brier": 0.032},  # the leader on ROC-AUC
+    {"roc_auc": 0.79, "brier": 0.029},  # inside a wide interval, the best Brier there
+    {"roc_auc": 0.70, "brier": 0.020},  # the best Brier, far below the leader
+    {"roc_auc": 0.78, "brier": 0.031},  # worse than the first on both: never chosen
+]
+
+
+def test_the_selection_breaks_ties_inside_the_leader_s_interval_by_the_tie_break():
+    values = SELECTION_VALUES
+    assert registry.leader(values, "roc_auc") == 1
+    assert registry.choose_candidate(values, "roc_auc", None, (0.78, 0.85)) == 1
+    assert registry.choose_candidate(values, "roc_auc", "brier", (0.785, 0.85)) == 2
+    assert registry.choose_candidate(values, "roc_auc", "brier", (0.795, 0.85)) == 0
+    assert registry.choose_candidate(values, "roc_auc", "brier", (0.81, 0.84)) == 1
+    assert registry.choose_candidate(values, "roc_auc", "brier", None) == 1  # no interval
+    # a percentile interval that misses the leader's own figure still ties the runs level with it
+    level = [{"roc_auc": 0.75, "brier": 0.04}, {"roc_auc": 0.75, "brier": 0.02}]
+    assert registry.choose_candidate(level, "roc_auc", "brier", (0.78, 0.85)) == 1
+    assert registry.choose_candidate(level, "roc_auc", "brier", None) == 1
+    # a lower-is-better metric: the interval's upper end bounds the ties
+    losses = [{"log_loss": 0.10, "roc_auc": 0.70}, {"log_loss": 0.12, "roc_auc": 0.80}]
+    assert registry.choose_candidate(losses, "log_loss", "roc_auc", (0.09, 0.13)) == 1
+    assert registry.choose_candidate(losses, "log_loss", "roc_auc", (0.09, 0.11)) == 0
+    # exact ties go to the earlier candidate
+    same = [{"roc_auc": 0.8, "brier": 0.03}, {"roc_auc": 0.8, "brier": 0.03}]
+    assert registry.choose_candidate(same, "roc_auc", "brier", (0.7, 0.9)) == 0
+    assert registry.never_chosen(same, "roc_auc", "brier") == [1]
+
+
+def test_a_candidate_never_chosen_is_never_chosen_whatever_the_interval():
+    values = SELECTION_VALUES
+    assert registry.never_chosen(values, "roc_auc", "brier") == [4]
+    assert registry.never_chosen(values, "roc_auc", None) == [0, 2, 3, 4]  # all but the leader
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        values = [
+            {"roc_auc": float(a), "brier": float(b)}
+            for a, b in zip(
+                rng.choice([0.7, 0.75, 0.8], 6), rng.choice([0.02, 0.03, 0.04], 6), strict=True
+            )
+        ]
+        low = float(rng.uniform(0.6, 0.85))
+        for tie_break in ("brier", None):
+            for interval in ((low, 0.9), None):
+                chosen = registry.choose_candidate(values, "roc_auc", tie_break, interval)
+                assert chosen not in registry.never_chosen(values, "roc_auc", tie_break)
+
+
+def test_the_leader_s_interval_is_a_seeded_company_bootstrap():
+    rng = np.random.default_rng(1)
+    y = (rng.uniform(size=400) < 0.2).astype(int)
+    p = np.clip(0.2 + 0.3 * (y - 0.2) + rng.normal(0, 0.15, 400), 0.001, 0.999)
+    companies = np.repeat(np.arange(200), 2)
+    first = registry.metric_interval("roc_auc", y, p, 0.3, companies, 100, 0.95, seed=7)
+    again = registry.metric_interval("roc_auc", y, p, 0.3, companies, 100, 0.95, seed=7)
+    assert first == again  # the same seed, the same interval: `make run` picks the same run
+    auc = m.binary_metrics(y, p, 0.3)["roc_auc"]
+    assert first[0] < auc < first[1]
+    assert registry.metric_interval("roc_auc", y * 0, p, 0.3, companies, 10, 0.95, 7) is None
+
+
+def test_fit_grid_with_a_tie_break_picks_the_best_brier_inside_the_leader_s_interval(inputs):
+    from company_risk.config import SelectionConfig
+
+    params = dataclasses.replace(step_params(), selection=SelectionConfig(tie_break="brier"))
+    result = train_run.fit_grid(inputs, params, lambda c: None)
+    values = [c.val_metrics for c in result.candidates]
+    lead = result.candidates[registry.leader(values, "roc_auc")]
+    rows = inputs.split.validation
+    low, _ = registry.metric_interval(
+        "roc_auc",
+        inputs.table["label"].to_numpy()[rows],
+        lead.val_probability,
+        lead.threshold,
+        inputs.table["company_id"].to_numpy()[rows],
+        params.selection.tie_rounds,
+        params.selection.tie_confidence,
+        params.models.seed,
+    )
+    tied = [c for c in result.candidates if c.val_metrics["roc_auc"] >= low]
+    assert result.best is min(tied, key=lambda c: c.val_metrics["brier"])
+    # on this world the leader is not the best calibrated of the runs it cannot be told from
+    assert result.best is not lead and lead in tied
+    assert [c.model is not None for c in result.candidates] == [
+        c is result.best for c in result.candidates
+    ]
+
+
+# ------------------------------------------------------------- the gate and the master scale
+CUTS = (0.02, 0.05, 0.10, 0.25)
+VIOLATION = ["I → V: 100.00% → 0.00% (p = 0.0000)"]
+
+
+class TagRecorder:
+    """Stands in for the MLflow client where only version tags are written."""
+
+    def __init__(self) -> None:
+        self.tags: dict[tuple[str, str], str] = {}
+
+    def set_model_version_tag(self, name, version, key, value) -> None:
+        self.tags[(version, key)] = value
+
+
+def test_gate_refuses_a_candidate_whose_classes_fall_whatever_its_metric():
+    refused = gate("roc_auc", 0.002, 0.90, 0.70, has_champion=True, violations=VIOLATION)
+    assert refused == GateRecord("refused", "roc_auc", 0.002, 0.90, 0.70)
+    assert gate("roc_auc", 0.002, 0.90, None, violations=VIOLATION).decision == "refused"
+    assert gate("roc_auc", 0.002, 0.9, None, has_champion=True, violations=VIOLATION).decision == (
+        "refused"
+    )
+    assert gate("roc_auc", 0.002, 0.90, 0.70, violations=[]).decision == "promoted"
+
+
+def test_a_refused_candidate_leaves_the_champion_unless_none_can_serve():
+    client = TagRecorder()
+    candidate, old = champion("2", None), champion("1", None)
+    refused = gate("roc_auc", 0.002, 0.9, 0.7, has_champion=True, violations=VIOLATION)
+    assert registry.record_gate(client, candidate, refused, old, violations=VIOLATION) is old
+    assert client.tags[("2", "decision")] == "refused"
+    assert client.tags[("2", "gate_monotonicity")] == VIOLATION[0]
+    assert client.tags[("2", "gate_champion_version")] == "1"
+    # no champion yet: the refused candidate is champion all the same, flagged `refused`
+    first = gate("roc_auc", 0.002, 0.9, None, violations=VIOLATION)
+    assert registry.record_gate(client, candidate, first, None, violations=VIOLATION) is candidate
+    # nor can a champion that no longer scores today's rows serve
+    lost = gate("roc_auc", 0.002, 0.9, None, has_champion=True, violations=VIOLATION)
+    assert registry.record_gate(client, candidate, lost, old, violations=VIOLATION) is candidate
+    # a monotone candidate is tagged so
+    registry.record_gate(client, champion("3", None), gate("roc_auc", 0.002, 0.9, 0.7), old)
+    assert client.tags[("3", "gate_monotonicity")] == "monotone"
+    assert client.tags[("3", "decision")] == "promoted"
+
+
+def test_decide_puts_the_validation_predictions_into_classes_and_refuses_a_fall(
+    inputs, grid, monkeypatch
+):
+    from company_risk.config import SelectionConfig
+
+    best = grid[0].best
+    y_val = inputs.table["label"].to_numpy()[inputs.split.validation]
+    registered = []
+
+    def register(client, uri, tags):
+        registered.append(uri)
+        return champion("5", tags)
+
+    monkeypatch.setattr(registry, "register_candidate", register)
+    old = champion("1", train_run.version_tags_for(best, inputs.described, "roc_auc"))
+    before = train_run.ChampionBefore(old, test=0.5, probability=best.test_probability)
+    # the defaults get the lowest probabilities: class I all defaults, class V none
+    reversed_best = dataclasses.replace(best, val_probability=np.where(y_val == 1, 0.01, 0.3))
+    assert train_run.class_violations(reversed_best, y_val, CUTS, 0.05)[0].startswith("I → V")
+    client = TagRecorder()
+    outcome = train_run.decide(
+        client, reversed_best, before, inputs.described, SelectionConfig(), y_val, CUTS
+    )
+    assert outcome.gate.decision == "refused" and outcome.champion_after is old
+    assert outcome.challenger.version == "5" and registered  # still registered as challenger
+    assert not outcome.challenger_is_champion
+    assert client.tags[("5", "gate_monotonicity")].startswith("I → V")
+    assert outcome.run_tags()["decision"] == "refused"
+    # without a champion it serves, flagged
+    alone = train_run.decide(
+        client,
+        reversed_best,
+        train_run.ChampionBefore(None),
+        inputs.described,
+        SelectionConfig(),
+        y_val,
+        CUTS,
+    )
+    assert alone.gate.decision == "refused" and alone.challenger_is_champion
+    # the defaults in the worst class: monotone, so the usual gate decides
+    ordered = dataclasses.replace(best, val_probability=np.where(y_val == 1, 0.3, 0.01))
+    assert train_run.class_violations(ordered, y_val, CUTS, 0.05) == []
+    first = train_run.decide(
+        client,
+        ordered,
+        train_run.ChampionBefore(None),
+        inputs.described,
+        SelectionConfig(),
+        y_val,
+        CUTS,
+    )
+    assert first.gate.decision == "first"
+    assert client.tags[("5", "gate_monotonicity")] == "monotone"

@@ -241,9 +241,14 @@ class VersionRecord:
 
 @dataclass(frozen=True)
 class GateRecord:
-    """The figures the promotion gate compared (company_risk.train.registry.gate)."""
+    """The figures the promotion gate compared (company_risk.train.registry.gate).
 
-    decision: str  # "first" | "promoted" | "kept"
+    `decision`: "first" (no champion before), "promoted", "kept", or "refused": the candidate's
+    risk classes were not monotone on validation beyond sampling noise; the champion stays,
+    unless none could serve, when the refused candidate is champion and flagged by this value.
+    """
+
+    decision: str  # "first" | "promoted" | "kept" | "refused"
     metric: str
     min_improvement: float
     candidate_test: float
@@ -302,7 +307,12 @@ class RegistryDecision:
 @dataclass(frozen=True)
 class ChampionMeta:
     """`champion.json` beside the exported model: which registered version it is and what it
-    needs, so a scoring machine knows what it loaded without the registry."""
+    needs, so a scoring machine knows what it loaded without the registry.
+
+    `term_structure` is the champion's term structure as plain numbers
+    (company_risk.term_structure.TermStructure.to_dict, read back there); a champion.json
+    written before it existed, or by a train without the horizon labels, has none (the key is
+    left out), and scoring then writes no `pd_<h>m` column."""
 
     model_name: str
     version: str
@@ -313,10 +323,15 @@ class ChampionMeta:
     threshold: float
     train_from: str
     train_until: str
+    term_structure: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["feature_columns"] = list(self.feature_columns)
+        if self.term_structure is None:
+            del out["term_structure"]
+        else:
+            out["term_structure"] = dict(self.term_structure)
         return out
 
     @classmethod
@@ -334,6 +349,9 @@ class ChampionMeta:
             threshold = float(_required(data, "threshold", where))
         except (TypeError, ValueError) as exc:
             raise ArtifactError(f"{where}: `threshold` is not a number") from exc
+        term_structure = data.get("term_structure")
+        if term_structure is not None and not isinstance(term_structure, dict):
+            raise ArtifactError(f"{where}: `term_structure` is not a JSON object")
         return cls(
             model_name=str(_required(data, "model_name", where)),
             version=str(version),
@@ -344,6 +362,7 @@ class ChampionMeta:
             threshold=threshold,
             train_from=str(_required(data, "train_from", where)),
             train_until=str(_required(data, "train_until", where)),
+            term_structure=term_structure,
         )
 
     @classmethod

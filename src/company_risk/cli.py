@@ -253,6 +253,7 @@ def features(
     from company_risk.atomic import write_parquet, write_text
     from company_risk.features.build import build_features, training_snapshot_dates
     from company_risk.features.catalogue import catalogue_markdown
+    from company_risk.features.graph import sparse_signal_warning
     from company_risk.features.tables import load_interim
 
     c = ctx()
@@ -266,6 +267,13 @@ def features(
         log.info("read %s", stagelog.describe(interim))
         dates = [snapshot] if snapshot else training_snapshot_dates(tables, cfg)
         table = build_features(tables, dates, cfg, with_label=snapshot is None)
+        sparse = [
+            m for t, rows in table.groupby("snapshot_date") if (m := sparse_signal_warning(rows, t))
+        ]
+        if sparse:  # one line, not one per snapshot: it is the same finding
+            log.warning(
+                "%s (and at %d more of %d snapshots)", sparse[-1], len(sparse) - 1, len(dates)
+            )
         target = write_parquet(table, out / artifacts.FEATURES_FILE)
         log.info(
             "wrote %s: %d rows, %d snapshots", stagelog.describe(target), len(table), len(dates)

@@ -125,10 +125,22 @@ class SynthConfig:
     start: dt.date = dt.date(2015, 1, 1)
     end: dt.date = dt.date(2025, 10, 1)
     daily_tail_days: int = 14
+    # the true default probabilities are estimated at these months' first days only (the
+    # snapshots the features are built on by default: features.snapshot_every)
+    truth_every: str = "quarterly"
     rates: dict[str, float] = field(default_factory=dict)
 
+    TRUTH_MONTHS: typing.ClassVar[dict[str, int]] = {"monthly": 1, "quarterly": 3}
+
     def __post_init__(self) -> None:
-        _check("synth", self, seed=_NON_NEGATIVE, n_companies=_COUNT, daily_tail_days=_NON_NEGATIVE)
+        _check(
+            "synth",
+            self,
+            seed=_NON_NEGATIVE,
+            n_companies=_COUNT,
+            daily_tail_days=_NON_NEGATIVE,
+            truth_every=_one_of(self.TRUTH_MONTHS),
+        )
         if not self.start <= self.end:
             _invalid("synth.end", self.end, f"on or after synth.start ({_show(self.start)})")
 
@@ -174,10 +186,28 @@ class GraphConfig:
     memory_years: int = 5
     closeness: bool = True
     max_component_for_closeness: int = 2000
+    # the role codes whose ties make the board network (formats.ROLE_FAMILIES names them all)
+    roles: tuple[str, ...] = formats.BOARD_ROLES
+
+    ROLE_CODES: typing.ClassVar[tuple[str, ...]] = tuple(
+        dict.fromkeys(code for codes in formats.ROLE_FAMILIES.values() for code in codes)
+    )
 
     def __post_init__(self) -> None:
         _check(
-            "features.graph", self, memory_years=_NON_NEGATIVE, max_component_for_closeness=_COUNT
+            "features.graph",
+            self,
+            memory_years=_NON_NEGATIVE,
+            max_component_for_closeness=_COUNT,
+            roles=_Rule(
+                lambda v: (
+                    isinstance(v, tuple | list)
+                    and bool(v)
+                    and len(set(v)) == len(v)
+                    and set(v) <= set(self.ROLE_CODES)
+                ),
+                f"a non-empty list of distinct role codes among {', '.join(self.ROLE_CODES)}",
+            ),
         )
 
 
@@ -186,6 +216,9 @@ class FeaturesConfig:
     first_snapshot: dt.date = dt.date(2016, 1, 1)
     snapshot_every: str = "quarterly"
     horizon_months: int = 12
+    # the term structure: the horizons (months) whose default probabilities are labelled and
+    # scored, cumulative; the last is `horizon_months` itself (the label `label`)
+    horizons_months: tuple[int, ...] = (3, 6, 9, 12)
     graph: GraphConfig = field(default_factory=GraphConfig)
     # an annual report is due this long after the fiscal year end: the features count missing
     # reports by it, and scoring's facts, reasons and alerts call a report overdue by it
@@ -204,7 +237,24 @@ class FeaturesConfig:
             horizon_months=_COUNT,
             report_deadline_months=_COUNT,
             report_lookback_years=_COUNT,
+            horizons_months=_Rule(
+                lambda v: (
+                    isinstance(v, tuple | list)
+                    and bool(v)
+                    and all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v)
+                ),
+                "a non-empty list of whole months, each at least 1",
+            ),
         )
+        horizons = self.horizons_months
+        if any(a >= b for a, b in itertools.pairwise(horizons)):
+            _invalid("features.horizons_months", horizons, "strictly increasing")
+        if horizons[-1] != self.horizon_months:
+            _invalid(
+                "features.horizons_months",
+                horizons,
+                f"ending with features.horizon_months ({self.horizon_months})",
+            )
 
 
 # -------------------------------------------------------------------------------- split/models
@@ -293,13 +343,39 @@ class ModelsConfig:
 
 @dataclass(frozen=True)
 class SelectionConfig:
-    """How the champion is chosen. `metric` is checked here, once: train relies on it."""
+    """How the challenger is chosen and the champion gated. `metric` is checked here, once:
+    train relies on it.
+
+    The challenger is the run with the best validation `metric` (ranking: ROC-AUC), unless
+    `tie_break` names a second metric (calibration: params.yaml sets Brier): then every run
+    whose validation `metric` lies inside the leader's `tie_confidence` bootstrap interval
+    (`tie_rounds` company resamples) ties with it, and the tied run with the best `tie_break`
+    wins. Without the key (null, this class's default) the leader alone is chosen, as before
+    the tie-break existed. The gate refuses a challenger whose observed default rate falls from
+    one risk class to the next worse one with a one-sided p-value below `monotonicity_level`
+    (company_risk.master_scale.monotonicity_tests).
+    """
 
     metric: str = "roc_auc"
     min_improvement: float = 0.002
+    tie_break: str | None = None
+    tie_confidence: float = 0.95
+    tie_rounds: int = 200
+    monotonicity_level: float = 0.05
 
     def __post_init__(self) -> None:
-        _check("selection", self, metric=_one_of(METRIC_NAMES), min_improvement=_NON_NEGATIVE)
+        _check(
+            "selection",
+            self,
+            metric=_one_of(METRIC_NAMES),
+            min_improvement=_NON_NEGATIVE,
+            tie_break=_optional(_one_of(METRIC_NAMES)),
+            tie_confidence=_PROBABILITY,
+            tie_rounds=_COUNT,
+            monotonicity_level=_PROBABILITY,
+        )
+        if self.tie_break == self.metric:
+            _invalid("selection.tie_break", self.tie_break, "null or a metric other than metric")
 
 
 # ----------------------------------------------------------------------------------- scoring
@@ -453,6 +529,9 @@ class ReportConfig:
     min_slice_defaults: int = 10  # fewer defaults in a slice: its ROC-AUC is not reported
     weak_slice_margin: float = 0.05  # slice ROC-AUC this far below the overall one is flagged
     top_features: int = 20
+    # the master scale flags a champion with fewer distinct probabilities than this share of its
+    # test rows (a depth-6 tree: 65 values for 2,074 companies); 0 turns the flag off
+    min_distinct_share: float = 0.05
 
     def __post_init__(self) -> None:
         _check(
@@ -464,6 +543,7 @@ class ReportConfig:
             min_slice_defaults=_COUNT,
             weak_slice_margin=_SHARE,
             top_features=_COUNT,
+            min_distinct_share=_SHARE,
         )
 
 

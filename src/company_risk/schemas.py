@@ -9,6 +9,8 @@ in), because the point-in-time rule needs it: a fact is visible at t only if pub
 
 from __future__ import annotations
 
+import re
+
 # table name -> {column: dtype}
 INTERIM_TABLES: dict[str, dict[str, str]] = {
     # One row per company and version of its register attributes (slowly changing dimension):
@@ -179,11 +181,41 @@ def family_of(column: str) -> str | None:
 
 
 # features.parquet: these keys, then `graph__*`, `tax__*`, `desc__*` columns (float64, except the
-# categorical `desc__legal_form`, `desc__sector`, `desc__county` which are str), then `label`
-# (int8 in training mode; absent in single-date scoring mode).
+# categorical `desc__legal_form`, `desc__sector`, `desc__county` which are str), then the labels
+# `label_<h>m` of the shorter horizons and `label` (int8 in training mode; absent in single-date
+# scoring mode).
 FEATURE_KEYS = ("company_id", "snapshot_date")
 CATEGORICAL_FEATURES = ("desc__legal_form", "desc__sector", "desc__county")
 LABEL = "label"
+
+# The term structure (`features.horizons_months`, company_risk.term_structure): beside `label`
+# (the last and longest horizon, `features.horizon_months`), features.parquet holds one int8
+# label per shorter horizon h, `label_<h>m` = 1 iff the default date is in (t, t + h months];
+# the daily scores hold its probability `pd_<h>m`, and reports/metrics.json its test figures
+# `pd_<h>m_<metric>` (HORIZON_METRICS, for the longest horizon too).
+_HORIZON_LABEL = re.compile(r"label_([1-9][0-9]*)m")
+HORIZON_METRICS = ("roc_auc", "pr_auc", "brier", "mean_predicted", "observed_rate")
+
+
+def horizon_label(months: int) -> str:
+    """features.parquet's label column of a shorter horizon: `label_3m`."""
+    return f"label_{int(months)}m"
+
+
+def horizon_label_months(columns) -> tuple[int, ...]:
+    """The shorter horizons a table has a `label_<h>m` column for, ascending."""
+    found = (_HORIZON_LABEL.fullmatch(str(c)) for c in columns)
+    return tuple(sorted(int(m.group(1)) for m in found if m))
+
+
+def horizon_probability(months: int) -> str:
+    """The daily scores' probability column of a shorter horizon: `pd_3m`."""
+    return f"pd_{int(months)}m"
+
+
+def horizon_metric(months: int, metric: str) -> str:
+    """reports/metrics.json's key of one horizon's test figure: `pd_3m_roc_auc`."""
+    return f"{horizon_probability(months)}_{metric}"
 
 
 # The metrics every training run computes (company_risk.metrics) and logs as `val_<m>` and `test_<m>`;

@@ -19,11 +19,11 @@ from company_risk.config import FeaturesConfig
 from company_risk.features import FeatureError
 from company_risk.features.descriptive import descriptive_features
 from company_risk.features.graph import graph_features
-from company_risk.features.labels import default_known_on, defaulted_by, labels
+from company_risk.features.labels import default_known_on, defaulted_by, horizon_labels
 from company_risk.features.population import population
 from company_risk.features.tables import check_tables
 from company_risk.features.tax import debtors_at, tax_features
-from company_risk.schemas import FEATURE_KEYS, LABEL
+from company_risk.schemas import FEATURE_KEYS
 
 SNAPSHOT_MONTHS = FeaturesConfig.SNAPSHOT_MONTHS  # `snapshot_every` -> months between snapshots
 
@@ -72,7 +72,8 @@ def build_features(
     with_label: bool = True,
 ) -> pd.DataFrame:
     """features.parquet for `dates`: company_id, snapshot_date, graph__*, tax__*, desc__* and,
-    `with_label`, the int8 label. Rows sorted by snapshot date, then company_id.
+    `with_label`, the int8 labels of the shorter horizons (`label_3m`, ...) and `label`. Rows
+    sorted by snapshot date, then company_id.
 
     Errors: a date before the first drop (nothing is known then), a label whose outcome window
     ends after the last drop, or a date whose population is empty.
@@ -116,7 +117,14 @@ def _snapshot(
     debtors = debtors_at(tables["tax_debts"], tables["tax_debt_lists"], cutoff)
     parts = [
         graph_features(
-            tables["board_roles"], pop, t, defaulted_by(known_on, t), debtors, cfg.graph
+            tables["board_roles"],
+            pop,
+            t,
+            defaulted_by(known_on, t),
+            debtors,
+            cfg.graph,
+            shareholdings=tables["shareholdings"],
+            status_history=tables["status_history"],
         ),
         tax_features(
             tables["tax_debts"], tables["tax_debt_lists"], tables["tax_payments"], pop, t, cutoff
@@ -124,7 +132,8 @@ def _snapshot(
         descriptive_features(tables["companies"], tables["annual_reports"], pop, t, cfg),
     ]
     if with_label:
-        parts.append(labels(tables["defaults"], pop, t, cfg.horizon_months).to_frame(LABEL))
+        # the longest horizon is horizon_months, so every shorter window is observed too
+        parts.append(horizon_labels(tables["defaults"], pop, t, cfg.horizons_months))
     frame = pd.concat(parts, axis=1)
     keys = pd.DataFrame(
         {

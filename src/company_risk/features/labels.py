@@ -1,6 +1,9 @@
-"""The 12-month default label and what is known at t about earlier defaults.
+"""The 12-month default label, its shorter horizons, and what is known at t about earlier
+defaults.
 
-label(t) = 1 iff the company's default date (table `defaults`) lies in (t, t + horizon]. The
+label(t) = 1 iff the company's default date (table `defaults`) lies in (t, t + horizon]; the
+term structure's labels (`features.horizons_months`) apply the same rule to each shorter
+horizon, so they are cumulative by construction: label_3m <= label_6m <= ... <= label. The
 graph family also needs the opposite view: which companies had *visibly* defaulted by t, i.e.
 whose defaulting status (N, or K) had been published by t, so a backdated status published after
 t never leaks into a feature.
@@ -8,7 +11,11 @@ t never leaks into a feature.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
+
+from company_risk.schemas import LABEL, horizon_label
 
 _STATUS_OF_KIND = {"bankrupt": "N", "deleted": "K"}
 
@@ -20,6 +27,17 @@ def labels(
     end = t + pd.DateOffset(months=horizon_months)
     date = defaults.groupby("company_id")["default_date"].min().reindex(index)
     return ((date > t) & (date <= end)).astype("int8").rename("label")
+
+
+def horizon_labels(
+    defaults: pd.DataFrame, index: pd.Index, t: pd.Timestamp, horizons_months: Sequence[int]
+) -> pd.DataFrame:
+    """One int8 label per horizon of `horizons_months` (ascending), for each company of `index`:
+    `label_<h>m` for the shorter horizons, then `label` for the last (the 12-month label)."""
+    *shorter, longest = horizons_months
+    columns = {horizon_label(h): labels(defaults, index, t, h) for h in shorter}
+    columns[LABEL] = labels(defaults, index, t, longest)
+    return pd.DataFrame(columns, index=index)
 
 
 def default_known_on(defaults: pd.DataFrame, status_history: pd.DataFrame) -> pd.Series:

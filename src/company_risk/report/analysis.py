@@ -19,11 +19,13 @@ from typing import Any
 
 import pandas as pd
 
+from company_risk import master_scale as ms
 from company_risk.artifacts import VersionRecord
 from company_risk.metrics import LOWER_IS_BETTER, METRIC_NAMES
 from company_risk.oracle import with_oracle
 from company_risk.report import bootstrap, compare
 from company_risk.report.classes import class_table, is_monotone
+from company_risk.report.classes import migration as class_migration
 from company_risk.report.collect import Evidence, age_column
 from company_risk.report.oracle import oracle_gap
 from company_risk.report.slices import all_slices, slice_frame, weaker_slices
@@ -85,6 +87,7 @@ class Comparison:
     ]  # one models × feature sets table each: ROC-AUC, PR-AUC, the selection metric
     family: pd.DataFrame  # compare.family_signal, best family first
     ranking: pd.DataFrame  # compare.ranking on validation: the selection order
+    against_champion: pd.DataFrame  # bootstrap.against_champion: each run − the champion, paired
 
 
 @dataclass(frozen=True)
@@ -109,11 +112,36 @@ class ChampionFigures:
 
 @dataclass(frozen=True)
 class ClassFigures:
-    """The champion's test predictions in the risk classes of `scoring.risk_classes`."""
+    """The master scale: the champion's test predictions in the risk classes of
+    `scoring.risk_classes`, and the statistics that validate the classes (master_scale). Every
+    figure but the cut-offs, the level and the selection rule is None without logged test
+    predictions."""
 
     cutoffs: tuple[float, ...]
-    table: pd.DataFrame | None  # classes.class_table; None without logged test predictions
-    monotone: bool | None
+    table: pd.DataFrame | None  # classes.class_table: per class, with both tests and lights
+    monotone: bool | None  # the observed rate never falls (classes.is_monotone), noise or not
+    level: float = 0.05  # selection.monotonicity_level: the one-sided monotonicity tests' level
+    monotonicity: pd.DataFrame | None = None  # master_scale.monotonicity_tests
+    concentration: ms.Concentration | None = None
+    calibration: ms.Calibration | None = None
+    distinct: ms.DistinctScores | None = None  # report.min_distinct_share
+    migration: ms.Migration | None = None  # None without a company at two consecutive snapshots
+    selection_metric: str = "roc_auc"  # how the champion was chosen (params: selection)
+    tie_break: str | None = None
+    tie_confidence: float = 0.95
+
+    @property
+    def violations(self) -> pd.DataFrame | None:
+        """The adjacent classes whose default rate falls by more than sampling noise."""
+        if self.monotonicity is None:
+            return None
+        return self.monotonicity.loc[self.monotonicity["violation"]].reset_index(drop=True)
+
+    @property
+    def monotone_within_noise(self) -> bool | None:
+        """No violation: every fall of the observed rate is within sampling noise."""
+        violations = self.violations
+        return None if violations is None else not len(violations)
 
 
 @dataclass(frozen=True)
@@ -243,6 +271,14 @@ def comparison_figures(ev: Evidence) -> Comparison:
         shown_metrics=tuple(dict.fromkeys(("roc_auc", "pr_auc", metric))),
         family=compare.family_signal(table, metric),
         ranking=compare.ranking(table, metric, "val"),
+        against_champion=bootstrap.against_champion(
+            runs,
+            ev.predictions,
+            ev.champion.run_id if ev.champion else "",
+            cfg.bootstrap_rounds,
+            cfg.confidence,
+            cfg.seed,
+        ),
     )
 
 
@@ -287,11 +323,32 @@ def champion_figures(ev: Evidence, table: pd.DataFrame) -> ChampionFigures:
 
 
 def class_figures(ev: Evidence, champion: ChampionFigures) -> ClassFigures:
+    """The master scale of the champion's logged test predictions (none without them)."""
     cutoffs = ev.params.scoring.risk_classes
-    if champion.test_predictions is None:
-        return ClassFigures(cutoffs, None, None)
-    table = class_table(champion.test_predictions, cutoffs)
-    return ClassFigures(cutoffs, table, is_monotone(table))
+    selection = ev.params.selection
+    rule = {
+        "level": selection.monotonicity_level,
+        "selection_metric": selection.metric,
+        "tie_break": selection.tie_break,
+        "tie_confidence": selection.tie_confidence,
+    }
+    predictions = champion.test_predictions
+    if predictions is None:
+        return ClassFigures(cutoffs, None, None, **rule)
+    table = class_table(predictions, cutoffs)
+    return ClassFigures(
+        cutoffs,
+        table,
+        is_monotone(table),
+        monotonicity=ms.monotonicity_tests(table, selection.monotonicity_level),
+        concentration=ms.herfindahl(table["share"].to_numpy()),
+        calibration=ms.calibration(table),
+        distinct=ms.distinct_scores(
+            predictions["probability"].to_numpy(), ev.params.report.min_distinct_share
+        ),
+        migration=class_migration(predictions, cutoffs),
+        **rule,
+    )
 
 
 def gap_verdict(low: float, high: float) -> GapVerdict:

@@ -177,3 +177,87 @@ def recomputed_gap(runs: pd.DataFrame, predictions: dict[str, dict[str, pd.DataF
                 if np.isfinite(logged):
                     gap = max(gap, abs(value - logged))
     return gap
+
+
+PAIRED_METRICS = ("roc_auc", "pr_auc")
+
+
+def paired_differences(
+    frame: pd.DataFrame,
+    reference: pd.DataFrame,
+    rounds: int,
+    confidence: float,
+    seed: int,
+    metrics: tuple[str, ...] = PAIRED_METRICS,
+) -> pd.DataFrame:
+    """A run against the reference (the champion) on the same test rows: per metric the point
+    difference run − reference, its paired percentile interval and a two-sided bootstrap
+    p-value. Paired: every round draws one set of companies and scores both runs on it, so the
+    spread is that of the difference itself, much narrower than two separate intervals, which
+    is what lets runs 0.02 apart be told apart. Rows are matched on company and snapshot.
+    Index: metric; columns: difference, low, high, p_value, rounds."""
+    if not 0 < confidence < 1:
+        raise BootstrapError(f"report.confidence must be in (0, 1), got {confidence}")
+    keys = ["company_id", "snapshot_date"]
+    both = reference[[*keys, "label", "probability"]].merge(
+        frame[[*keys, "probability"]], on=keys, suffixes=("_ref", "_run"), validate="one_to_one"
+    )
+    if len(both) != len(reference):
+        raise BootstrapError(
+            f"the run's test rows ({len(frame)}) are not the reference's ({len(reference)})"
+        )
+    y = both["label"].to_numpy()
+    run = WeightedMetrics(y, both["probability_run"].to_numpy(), threshold=0.5)
+    ref = WeightedMetrics(y, both["probability_ref"].to_numpy(), threshold=0.5)
+    ones = np.ones(len(both))
+    point_run, point_ref = run(ones), ref(ones)
+    if point_run is None or point_ref is None:
+        raise BootstrapError("the test rows hold a single class; there is no difference to test")
+    diffs = []
+    for w in company_weights(both["company_id"].to_numpy(), rounds, seed):
+        a, b = run(w), ref(w)
+        if a is not None and b is not None:
+            diffs.append([a[m] - b[m] for m in metrics])
+    table = np.array(diffs) if diffs else np.full((1, len(metrics)), np.nan)
+    tail = (1 - confidence) / 2 * 100
+    # two-sided: twice the smaller share of rounds on either side of zero (at least one round)
+    below = (np.sum(table <= 0, axis=0) + 1) / (len(table) + 1)
+    above = (np.sum(table >= 0, axis=0) + 1) / (len(table) + 1)
+    return pd.DataFrame(
+        {
+            "difference": [point_run[m] - point_ref[m] for m in metrics],
+            "low": np.percentile(table, tail, axis=0),
+            "high": np.percentile(table, 100 - tail, axis=0),
+            "p_value": np.minimum(1.0, 2 * np.minimum(below, above)),
+            "rounds": len(diffs),
+        },
+        index=pd.Index(metrics, name="metric"),
+    )
+
+
+def against_champion(
+    runs: pd.DataFrame,
+    predictions: dict[str, dict[str, pd.DataFrame]],
+    champion_run_id: str,
+    rounds: int,
+    confidence: float,
+    seed: int,
+) -> pd.DataFrame:
+    """`paired_differences` on the test rows of every other run with logged predictions
+    against the champion's. Long table: run_id, metric, difference, low, high, p_value,
+    rounds, told_apart (the interval excludes zero)."""
+    columns = ["run_id", "metric", "difference", "low", "high", "p_value", "rounds", "told_apart"]
+    if champion_run_id not in predictions:
+        return pd.DataFrame(columns=columns)
+    reference = predictions[champion_run_id]["test"]
+    parts = []
+    for run_id in runs["run_id"]:
+        if run_id == champion_run_id or run_id not in predictions:
+            continue
+        table = paired_differences(predictions[run_id]["test"], reference, rounds, confidence, seed)
+        parts.append(table.reset_index().assign(run_id=run_id))
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(parts, ignore_index=True)
+    out["told_apart"] = (out["low"] > 0) | (out["high"] < 0)
+    return out[columns]

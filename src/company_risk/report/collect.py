@@ -28,6 +28,7 @@ from mlflow.exceptions import MlflowException
 from company_risk import artifacts as art
 from company_risk.artifacts import ChampionMeta, RegistryDecision, VersionRecord
 from company_risk.config import Params, ProjectPaths, params_to_dict
+from company_risk.data_depth import COLUMNS as DATA_DEPTH_COLUMNS
 from company_risk.errors import CompanyRiskError
 from company_risk.metrics import METRIC_NAMES
 from company_risk.oracle import read_truth
@@ -259,7 +260,8 @@ def age_column(columns: list[str]) -> str | None:
 
 
 def read_features(path: Path) -> pd.DataFrame | None:
-    """Keys, label and the slice columns (sector, county, legal form, age) of features.parquet.
+    """Keys, label and the slice columns (sector, county, legal form, age, and the columns of
+    the data-depth grade) of features.parquet.
 
     Only these columns are read: the full table at Estonian scale is millions of rows wide.
     """
@@ -271,6 +273,7 @@ def read_features(path: Path) -> pd.DataFrame | None:
     age = age_column(names)
     if age:
         wanted.append(age)
+    wanted += [c for c in DATA_DEPTH_COLUMNS if c not in wanted]
     frame = pd.read_parquet(path, columns=[c for c in wanted if c in names])
     frame["company_id"] = frame["company_id"].astype("str")
     return frame

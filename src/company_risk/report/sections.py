@@ -16,10 +16,12 @@ from dataclasses import asdict
 import pandas as pd
 
 from company_risk.artifacts import RegistryDecision, VersionRecord
-from company_risk.report import compare, plots
+from company_risk.data_depth import YOUNG_YEARS
+from company_risk.report import compare, plots, slices
 from company_risk.report.analysis import (
     Analysis,
     ChampionFigures,
+    Comparison,
     Estimate,
     GapVerdict,
     OracleFigures,
@@ -29,6 +31,7 @@ from company_risk.report.analysis import (
 from company_risk.report.baserates import base_rate_table
 from company_risk.report.card import CardFacts, model_card
 from company_risk.report.collect import Evidence
+from company_risk.report.horizons import horizons_section
 from company_risk.report.lineage import flatten_params
 from company_risk.report.prose import text
 from company_risk.report.render import (
@@ -74,6 +77,7 @@ def document(ev: Evidence, a: Analysis) -> Document:
         comparison_section(ev, a),
         curves_section(ev, a),
         classes_section(a),
+        horizons_section(ev),
         decision_section(ev, a),
         slices_section(a),
         scoring_section(a),
@@ -328,12 +332,55 @@ def comparison_section(ev: Evidence, a: Analysis) -> Section:
             )
         )
     )
+    blocks += paired_blocks(c, cfg.confidence)
     blocks.append(Heading("Every metric, validation snapshots"))
     blocks.append(Table(compare.metrics_table(c.table, "val")))
     blocks.append(Heading("Every metric, test snapshots"))
     blocks.append(Table(compare.metrics_table(c.table, "test")))
     blocks.append(Paragraph(text("comparison.thresholds")))
     return Section("Model comparison", blocks)
+
+
+def paired_blocks(c: Comparison, confidence: float) -> list:
+    """Every run against the champion on the same test rows: the paired difference, its
+    interval and p-value, and whether the two are told apart."""
+    blocks: list = [Heading("Each run against the champion (paired test, test snapshots)")]
+    pairs = c.against_champion
+    if not len(pairs):
+        return [*blocks, Note(text("comparison.no_pairs"))]
+    names = c.table.set_index("run_id")[["model", "feature_set"]]
+    rows = []
+    for run_id, group in pairs.groupby("run_id", sort=False):
+        row = {
+            "model": compare.MODEL_LABELS.get(names.at[run_id, "model"], names.at[run_id, "model"]),
+            "feature set": names.at[run_id, "feature_set"],
+        }
+        for r in group.itertuples(index=False):
+            label = _label(r.metric)
+            row[f"{label} − champion [{confidence:.0%} CI]"] = (
+                f"{r.difference:+.3f} [{r.low:+.3f}, {r.high:+.3f}]"
+            )
+            row[f"{label} p"] = f"{r.p_value:.3f}"
+            row[f"{label} told apart"] = "yes" if r.told_apart else "no"
+        rows.append(row)
+    roc = pairs.loc[pairs["metric"] == "roc_auc"]
+    blocks.append(
+        Table(
+            pd.DataFrame(rows),
+            caption="Run minus champion; paired company bootstrap (same resamples for both)",
+        )
+    )
+    blocks.append(
+        Paragraph(
+            text(
+                "comparison.paired",
+                told_apart=int(roc["told_apart"].sum()),
+                runs=len(roc),
+                rounds=int(pairs["rounds"].min()),
+            )
+        )
+    )
+    return blocks
 
 
 def curves_section(ev: Evidence, a: Analysis) -> Section:
@@ -391,25 +438,173 @@ def curves_section(ev: Evidence, a: Analysis) -> Section:
 
 
 def classes_section(a: Analysis) -> Section:
+    """The master scale: the per-class table with both tests and their traffic lights, the
+    concentration and calibration of the scale, the monotonicity tests, the distinct-scores
+    flag and the migration between consecutive test snapshots."""
     k = a.classes
+    title = "Risk classes on the test snapshots"
+    level = f"{k.level * 100:g} %"
     blocks: list = [Paragraph(text("classes.intro", rule=class_rule(k.cutoffs)))]
+    if k.tie_break is None:
+        blocks.append(
+            Paragraph(text("master_scale.selection_plain", metric=_label(k.selection_metric)))
+        )
+    else:
+        blocks.append(
+            Paragraph(
+                text(
+                    "master_scale.selection_tie",
+                    metric=_label(k.selection_metric),
+                    tie_break=_label(k.tie_break),
+                    confidence=f"{k.tie_confidence:.0%}",
+                )
+            )
+        )
     if k.table is None:
         blocks.append(Note(text("classes.no_predictions")))
-        return Section("Risk classes on the test snapshots", blocks)
-    shown = k.table.assign(
-        share=[_pct(v) for v in k.table["share"]],
-        observed_rate=[_pct(v) for v in k.table["observed_rate"]],
-        mean_probability=[_pct(v) for v in k.table["mean_probability"]],
+        return Section(title, blocks)
+
+    def p_value(v: float) -> str:
+        return "–" if pd.isna(v) else "< 0.0001" if v < 1e-4 else f"{v:.4f}"
+
+    def points(v: float | None) -> str:
+        return "–" if v is None or pd.isna(v) else f"{v * 100:+.2f} pp"
+
+    t = k.table
+    shown = pd.DataFrame(
+        {
+            "risk class": t["risk_class"],
+            "probability range": t["probability range"],
+            "rows": t["rows"],
+            "share": [_pct(v) for v in t["share"]],
+            "defaults": t["defaults"],
+            "observed rate": [_pct(v) for v in t["observed_rate"]],
+            "PD (mean predicted)": [_pct(v) for v in t["mean_probability"]],
+            "PD − observed": [points(v) for v in t["calibration_error"]],
+            "Jeffreys p": [p_value(v) for v in t["jeffreys_p"]],
+            "Jeffreys": t["jeffreys_light"],
+            "binomial p": [p_value(v) for v in t["binomial_p"]],
+            "binomial": t["binomial_light"],
+        }
     )
-    blocks.append(Table(shown, caption="Champion's test predictions by risk class"))
     blocks.append(
-        Figure(
-            plots.risk_class_figure(k.table, "Risk classes, test snapshots"),
-            text("classes.figure"),
+        Table(shown, caption="Master scale: the champion's test predictions by risk class")
+    )
+    blocks.append(Paragraph(text("master_scale.tests")))
+    filled = t.loc[t["rows"] > 0]
+    blocks.append(
+        Paragraph(
+            text(
+                "master_scale.lights",
+                classes=len(filled),
+                **{
+                    test: ", ".join(
+                        f"{light} {int((filled[f'{test}_light'] == light).sum())}"
+                        for light in ("green", "yellow", "red")
+                    )
+                    for test in ("jeffreys", "binomial")
+                },
+            )
         )
     )
-    blocks.append(Note(text("classes.monotone" if k.monotone else "classes.not_monotone")))
-    return Section("Risk classes on the test snapshots", blocks)
+    blocks.append(
+        Figure(
+            plots.risk_class_figure(k.table, "Risk classes, test snapshots"), text("classes.figure")
+        )
+    )
+    violations = k.violations
+    pairs = "; ".join(
+        f"{r.better} → {r.worse}: {r.better_rate:.2%} → {r.worse_rate:.2%}, p = {p_value(r.p_value)}"
+        for r in violations.itertuples(index=False)
+    )
+    verdict = (
+        f"violated ({pairs})"
+        if len(violations)
+        else "monotone"
+        if k.monotone
+        else "monotone within sampling noise"
+    )
+    c, h, d = k.calibration, k.concentration, k.distinct
+    facts = [
+        (
+            "Herfindahl index of the class shares",
+            f"{h.hhi:.4f} (normalised {h.normalised:.4f}; {1 / h.classes:.2f} for equal shares)",
+        ),
+        ("mean predicted probability (PD)", _pct(c.mean_probability)),
+        ("observed default rate", _pct(c.observed_rate)),
+        ("calibration error: PD − observed", points(c.difference)),
+        ("expected calibration error over the classes", points(c.expected_error).lstrip("+")),
+        (
+            "distinct probabilities",
+            f"{d.distinct:,} of {d.rows:,} rows ({d.share:.1%})" + (" – few" if d.few else ""),
+        ),
+        (f"monotonicity (one-sided tests at {level})", verdict),
+    ]
+    blocks.append(KeyValues(facts, caption="The master scale as a whole (test snapshots)"))
+    if len(violations):
+        blocks.append(Note(text("master_scale.not_monotone", pairs=pairs, level=level)))
+    elif k.monotone:
+        blocks.append(Note(text("master_scale.monotone")))
+    else:
+        blocks.append(Note(text("master_scale.monotone_within_noise", level=level)))
+    if d.few:
+        blocks.append(
+            Note(
+                text(
+                    "master_scale.few_distinct",
+                    distinct=f"{d.distinct:,}",
+                    rows=f"{d.rows:,}",
+                    share=f"{d.share:.1%}",
+                    min_share=f"{d.min_share:.0%}",
+                )
+            )
+        )
+    blocks.append(Heading("Monotonicity between adjacent classes"))
+    blocks.append(Paragraph(text("master_scale.monotonicity_intro", level=level)))
+    blocks.append(
+        KeyValues(
+            [
+                (
+                    f"{r.better} → {r.worse}",
+                    text(
+                        "master_scale.pair",
+                        better_rate=_pct(r.better_rate),
+                        worse_rate=_pct(r.worse_rate),
+                        p=p_value(r.p_value),
+                        verdict=text(
+                            "master_scale.pair_violation"
+                            if r.violation
+                            else "master_scale.pair_rises"
+                            if r.worse_rate >= r.better_rate
+                            else "master_scale.pair_within_noise"
+                        ),
+                    ),
+                )
+                for r in k.monotonicity.itertuples(index=False)
+            ],
+            caption="Default rate of the better class → the worse one",
+        )
+    )
+    blocks.append(Heading("Class migration between consecutive test snapshots"))
+    m = k.migration
+    if m is None:
+        blocks.append(Paragraph(text("master_scale.no_migration")))
+        return Section(title, blocks)
+    blocks.append(
+        Paragraph(text("master_scale.migration", pairs=f"{m.pairs:,}", stayed=_pct(m.stayed)))
+    )
+    rows = []
+    for risk_class, shares in m.shares.iterrows():
+        companies = int(m.counts.loc[risk_class].sum())
+        cells = " · ".join(f"{to} {_pct(v)}" for to, v in shares.items()) if companies else "–"
+        rows.append(
+            (
+                f"from {risk_class}",
+                text("master_scale.migration_row", shares=cells, companies=f"{companies:,}"),
+            )
+        )
+    blocks.append(KeyValues(rows, caption="Class at t → class at the next snapshot (row shares)"))
+    return Section(title, blocks)
 
 
 def decision_section(ev: Evidence, a: Analysis) -> Section:
@@ -436,7 +631,20 @@ def decision_section(ev: Evidence, a: Analysis) -> Section:
                 caption="The champion decision (reports/registry.json)",
             )
         )
-        blocks.append(Paragraph(decision_sentence(reg)))
+        blocks.append(
+            Paragraph(
+                decision_sentence(reg)
+                if gate.decision != "refused"
+                else text(
+                    "master_scale.refused_serving"
+                    if reg.champion_after.version == reg.candidate.version
+                    else "master_scale.refused",
+                    candidate=reg.candidate.version,
+                    champion=reg.champion_after.version,
+                    level=f"{ev.params.selection.monotonicity_level * 100:g} %",
+                )
+            )
+        )
     else:
         blocks.append(Note(text("decision.no_registry")))
     if ev.aliases:
@@ -524,11 +732,23 @@ def slices_section(a: Analysis) -> Section:
         blocks.append(Paragraph(text("slices.none_weaker")))
     for dimension, table in s.tables.items():
         blocks.append(Heading(f"By {dimension}"))
+        if dimension == slices.DATA_DEPTH:
+            blocks.append(
+                Paragraph(
+                    text(
+                        "data_depth.slice_intro",
+                        grades="; ".join(slices.DATA_DEPTH_LABELS.values()),
+                        young_years=YOUNG_YEARS,
+                    )
+                )
+            )
         shown = table.drop(columns=["slice"]).assign(
             default_rate=[_pct(v) for v in table["default_rate"]],
             mean_probability=[_pct(v) for v in table["mean_probability"]],
             weaker=["yes" if w else "" for w in table["weaker"]],
         )
+        if "share" in shown:
+            shown["share"] = [_pct(v) for v in table["share"]]
         blocks.append(Table(shown))
     return Section("Slices", blocks)
 

@@ -2,7 +2,8 @@
 
 The cut-offs, names and credit-policy keywords live in `params.yaml` (`scoring`), so a credit
 department can move a boundary without a code change; `config.ScoringConfig` checks, when it is
-loaded, that they describe the classes `ROMAN` in order.
+loaded, that they describe the classes `ROMAN` in order. The assignment itself is
+`company_risk.master_scale.class_index`, the one rule the train stage's gate and the report use.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from company_risk import master_scale
 from company_risk.config import ScoringConfig
 from company_risk.schemas import RISK_CLASSES
 from company_risk.scoring import ScoringError
@@ -18,11 +20,12 @@ ROMAN = RISK_CLASSES
 
 
 def class_index(probability: pd.Series | np.ndarray, cfg: ScoringConfig) -> np.ndarray:
-    """0..4 for classes I..V; a probability equal to a cut-off falls into the worse class."""
+    """0..4 for classes I..V; a probability equal to a cut-off falls into the worse class (the
+    one rule of company_risk.master_scale, which train's gate and the report use too)."""
     p = np.asarray(probability, dtype=float)
     if np.isnan(p).any():
         raise ScoringError("cannot classify a missing probability")
-    return np.searchsorted(np.asarray(cfg.risk_classes, dtype=float), p, side="right")
+    return master_scale.class_index(p, cfg.risk_classes)
 
 
 def class_table(cfg: ScoringConfig) -> pd.DataFrame:

@@ -9,7 +9,9 @@ an empty database.
 
 Loading never runs code from the model: the directory (downloaded first for a `models:/` URI)
 is checked against the project's allow-list in company_risk.model_safety, and its model file is
-deserialised there, pickle only with `allow_pickle`. Prediction is single-threaded (`n_jobs=1`
+deserialised there, pickle only with `allow_pickle`. A model's term structure (the 3/6/9-month
+probabilities, company_risk.term_structure) comes with its version: champion.json's
+`term_structure`, or the registered version's tag of that name. Prediction is single-threaded (`n_jobs=1`
 on every part of the loaded pipeline): a random forest adds its trees' votes in the order its
 threads finish, so two runs of the same day would differ in the last bits of a probability.
 """
@@ -17,7 +19,7 @@ threads finish, so two runs of the same day would differ in the last bits of a p
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,10 @@ import pandas as pd
 
 from company_risk.artifacts import CHAMPION_META, ChampionMeta, VersionTags
 from company_risk.model_safety import load_estimator
+from company_risk.schemas import horizon_probability
 from company_risk.scoring import ScoringError
+from company_risk.term_structure import TAG as TERM_STRUCTURE_TAG
+from company_risk.term_structure import TermStructure, TermStructureError
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,14 @@ class ModelRef:
     feature_columns: tuple[str, ...] = ()
     train_from: str | None = None
     train_until: str | None = None
+    # the 3/6/9-month probabilities beside the 12-month one (champion.json's `term_structure`,
+    # or a registered version's tag of that name); None: the scores have no `pd_<h>m` column
+    term_structure: TermStructure | None = None
 
     def describe(self) -> dict[str, Any]:
+        """The manifest's record of the model, with the term structure's coefficients (a
+        re-train may refit them for a kept version, so a day records those it scored with)."""
+        structure = self.term_structure
         return {
             "uri": self.uri,
             "name": self.name,
@@ -50,6 +61,7 @@ class ModelRef:
             "run_id": self.run_id,
             "train_from": self.train_from,
             "train_until": self.train_until,
+            "term_structure": None if structure is None else structure.to_dict(),
         }
 
 
@@ -78,6 +90,12 @@ def resolve_model(model_uri: str, tracking_uri: str | None) -> ModelRef:
     if meta_path is None:
         raise ScoringError(f"{folder}: no {CHAMPION_META} saying which registered version this is")
     meta = ChampionMeta.read(meta_path)
+    structure = None
+    if meta.term_structure is not None:
+        structure = _term_structure(
+            lambda where: TermStructure.from_dict(meta.term_structure, where),
+            f"{meta_path}: term_structure",
+        )
     return ModelRef(
         uri=str(folder.resolve()),
         name=meta.model_name,
@@ -86,7 +104,16 @@ def resolve_model(model_uri: str, tracking_uri: str | None) -> ModelRef:
         feature_columns=meta.feature_columns,
         train_from=meta.train_from,
         train_until=meta.train_until,
+        term_structure=structure,
     )
+
+
+def _term_structure(read: Callable[[str], TermStructure], where: str) -> TermStructure:
+    """A model's term structure read by `read`, a malformed one refused as a ScoringError."""
+    try:
+        return read(where)
+    except TermStructureError as exc:
+        raise ScoringError(str(exc)) from exc
 
 
 def tracking_database_missing(tracking_uri: str | None) -> str | None:
@@ -135,7 +162,15 @@ def _resolve_registered(model_uri: str, tracking_uri: str | None) -> ModelRef:
         raise ScoringError(
             f"--model-uri {model_uri}: cannot resolve in {tracking_uri}: {exc.message}"
         ) from exc
-    tags = VersionTags.from_dict(dict(mv.tags or {}), f"{model_uri} (version {mv.version})")
+    where = f"{model_uri} (version {mv.version})"
+    tags = VersionTags.from_dict(dict(mv.tags or {}), where)
+    structure_tag = (mv.tags or {}).get(TERM_STRUCTURE_TAG)
+    structure = None
+    if structure_tag:
+        structure = _term_structure(
+            lambda w: TermStructure.from_json(structure_tag, w),
+            f"{where} tag {TERM_STRUCTURE_TAG}",
+        )
     return ModelRef(
         uri=f"models:/{mv.name}/{mv.version}",
         name=mv.name,
@@ -144,6 +179,7 @@ def _resolve_registered(model_uri: str, tracking_uri: str | None) -> ModelRef:
         feature_columns=tags.features,
         train_from=tags.train_from,
         train_until=tags.train_until,
+        term_structure=structure,
     )
 
 
@@ -274,3 +310,13 @@ def predict(model: LoadedModel, features: pd.DataFrame) -> np.ndarray:
     out = model.pyfunc.predict(features[model.input_columns])
     out = np.asarray(out.to_numpy() if hasattr(out, "to_numpy") else out, dtype=float)
     return out[:, -1] if out.ndim == 2 else out
+
+
+def term_probabilities(model: LoadedModel, probability: np.ndarray) -> dict[str, np.ndarray]:
+    """`pd_<h>m` -> the default probability within h months, for each shorter horizon of the
+    model's term structure, from its 12-month `probability` (monotone: pd_3m <= pd_6m <= pd_9m
+    <= probability); empty for a model without one."""
+    structure = model.ref.term_structure
+    if structure is None:
+        return {}
+    return {horizon_probability(h): p for h, p in structure.apply(probability).items()}

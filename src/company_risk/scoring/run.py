@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from company_risk import tracking
 from company_risk.artifacts import SCORING_EXPERIMENT, previous_partition, read_scores
 from company_risk.config import FeaturesConfig, Params, ProjectPaths, ScoringConfig
+from company_risk.data_depth import GRADES, data_depth
 from company_risk.explain import feature_contributions
 from company_risk.features.build import build_features
 from company_risk.features.catalogue import by_name
@@ -52,6 +53,7 @@ from company_risk.scoring.model import (
     load_model,
     predict,
     resolve_model,
+    term_probabilities,
 )
 from company_risk.scoring.partition import write_partition
 from company_risk.scoring.reasons import Phrase, fact_texts, top_reasons
@@ -103,6 +105,9 @@ def score_population(
     """(scores, contributions) for every row of `features` (one row per active company).
 
     `probability` may be given by another engine (Spark); otherwise the model predicts here.
+    `probability` and `risk_class` are the 12-month figures; a model with a term structure adds
+    `pd_3m`, `pd_6m`, `pd_9m` (its shorter horizons) after `probability`, a model without one
+    adds no such column (rather than NaN, which would read as a company without a figure).
     """
     check_signature(model, features)
     unworded = [c for c in model.input_columns if c not in phrases]
@@ -120,7 +125,8 @@ def score_population(
     if f["status"].isna().any():
         unknown = contributions.index[f["status"].isna()][:5].tolist()
         raise ScoringError(f"features list company(ies) the history tables do not know: {unknown}")
-    frame = pd.DataFrame({"probability": p}, index=contributions.index)
+    horizons = term_probabilities(model, p)
+    frame = pd.DataFrame({"probability": p, **horizons}, index=contributions.index)
     frame = frame.join(assign_classes(frame["probability"], cfg))
     frame = frame.join(f.drop(columns=["status"]))
     frame = frame.join(credit_terms(frame, cfg))
@@ -129,6 +135,7 @@ def score_population(
     first = [
         "company_id",
         "probability",
+        *horizons,
         "risk_class",
         "class_name",
         "policy",
@@ -142,11 +149,31 @@ def score_population(
     return scores, contributions
 
 
+def day_data_depth(scores: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """`scores` with each company's data-depth grade (company_risk.data_depth: A-D, how much
+    evidence is behind its score) as column `data_depth`, after `class_name`."""
+    grade = data_depth(features).set_axis(features["company_id"].astype("str"))
+    grade = grade.reindex(scores["company_id"])
+    if grade.isna().any():
+        lacking = scores["company_id"][grade.isna().to_numpy()].head(5).tolist()
+        raise ScoringError(f"scores list company(ies) the features do not: {lacking}")
+    scores = scores.copy()
+    scores.insert(
+        scores.columns.get_loc("class_name") + 1, "data_depth", grade.set_axis(scores.index)
+    )
+    return scores
+
+
 def manifest_counts(scores: pd.DataFrame, alerts: pd.DataFrame) -> dict:
     per_class = scores["risk_class"].value_counts().reindex(list(ROMAN), fill_value=0)
-    return {
+    counts: dict = {
         "rows": len(scores),
         "rows_per_class": {k: int(v) for k, v in per_class.items()},
+    }
+    if "data_depth" in scores:  # every scored day has it (score_day); hand-made frames may not
+        per_grade = scores["data_depth"].value_counts().reindex(list(GRADES), fill_value=0)
+        counts["rows_per_data_depth"] = {k: int(v) for k, v in per_grade.items()}
+    return counts | {
         "recommendations": {
             k: int(v) for k, v in scores["recommendation"].value_counts().sort_index().items()
         },
@@ -218,6 +245,7 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
         scores, contributions = score_population(
             features, facts, job.model, job.phrases, cfg, probability
         )
+    scores = day_data_depth(scores, features)
     with clock("alerts"):
         before, previous = previous_day(job.out, date, scores)
         alerts = day_alerts(tables, facts, previous, scores, before, date, cfg, job.watchlist)

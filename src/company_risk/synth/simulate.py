@@ -202,7 +202,13 @@ def simulate(cfg: SynthConfig) -> World:
     # the oracle's Monte Carlo draws from a stream of its own, so that how the truth is
     # estimated (e.g. `truth_paths`) never changes the world it describes
     oracle_rng = np.random.default_rng([cfg.seed, 1])
-    sim = _Simulation(_draw_companies(cfg.n_companies, days, rates, rng), rates, rng, oracle_rng)
+    sim = _Simulation(
+        _draw_companies(cfg.n_companies, days, rates, rng),
+        rates,
+        rng,
+        oracle_rng,
+        truth_every_months=cfg.TRUTH_MONTHS[cfg.truth_every],
+    )
     sim.begin(int(days[0]), monthly=n_monthly > 0)
     for k in range(1, len(days)):
         sim.step(int(days[k - 1]), int(days[k]), monthly=k < n_monthly)
@@ -416,8 +422,10 @@ class _Simulation:
         rates: Rates,
         rng: np.random.Generator,
         oracle_rng: np.random.Generator,
+        truth_every_months: int = 1,
     ):
         self.c, self.r, self.rng, self.oracle_rng = comp, rates, rng, oracle_rng
+        self.truth_every_months = truth_every_months
         n = comp.n
         self.status = np.zeros(n, dtype=np.int8)
         self.h = np.zeros(n)
@@ -914,6 +922,10 @@ class _Simulation:
                 "tax_debt": self.debt[alive].copy(),
             }
         )
+        # the oracle's Monte Carlo is most of the simulation's time: only at the months the
+        # features are snapshotted on (synth.truth_every, quarterly like features.snapshot_every)
+        if (pd.Timestamp(np.datetime64(day, "D")).month - 1) % self.truth_every_months:
+            return
         active = alive[self.status[alive] == R]
         self.log_pd.append(
             {

@@ -1,10 +1,16 @@
-"""Champion/challenger: register the best candidate, gate its promotion, export the champion.
+"""Champion/challenger: choose the best candidate, register it, gate its promotion, export the
+champion.
 
+The best candidate (`choose_candidate`) has the best validation `selection.metric` (ROC-AUC:
+the ranking the risk classes need) unless a run inside the leader's bootstrap interval of it
+has a better `selection.tie_break` (Brier: the calibrated probability credit limits need).
 Every training run registers its best candidate as a new version of `company-risk` and points
 the alias `challenger` at it. `champion` (what the daily job scores with) moves only when there
 is no champion yet, or when the candidate beats the current champion *on the same test rows*
 (the champion is re-scored on today's test set, not compared with figures from its own, older
-test set) by at least `selection.min_improvement`. Aliases, never the deprecated stages.
+test set) by at least `selection.min_improvement`, and never to a candidate whose risk classes
+are not monotone on validation beyond sampling noise (`gate`'s `refused`). Aliases, never the
+deprecated stages.
 
 The champion is also exported as a plain MLflow model directory, so a scoring machine without
 the tracking database can load it with `mlflow.pyfunc.load_model`.
@@ -30,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
@@ -46,26 +53,123 @@ from company_risk.artifacts import (
     VersionTags,
 )
 from company_risk.atomic import atomic_directory, atomic_path
-from company_risk.metrics import better
+from company_risk.metrics import MetricError, better, binary_metrics, sort_key
 from company_risk.model_safety import SKOPS_TRUSTED_TYPES, load_estimator
 
 log = logging.getLogger("company_risk.train")
 
 
+# ---------------------------------------------------------------------------- the selection
+def _preferred(metric: str, tie_break: str | None, a: dict, b: dict, a_first: bool) -> bool:
+    """Whether candidate `a` dominates `b`: whenever `b` could be chosen, `a` is chosen instead
+    (`a_first`: `a` comes earlier in the grid, which wins exact ties)."""
+    ka, kb = sort_key(metric, a[metric]), sort_key(metric, b[metric])
+    if tie_break is None:
+        return ka < kb or (ka == kb and a_first)
+    ta, tb = sort_key(tie_break, a[tie_break]), sort_key(tie_break, b[tie_break])
+    # if b ties with the leader, so does a (its metric is as good); then a's tie-break wins
+    return ka <= kb and (ta < tb or (ta == tb and a_first))
+
+
+def never_chosen(values: Sequence[dict], metric: str, tie_break: str | None) -> list[int]:
+    """The positions (grid order) of the candidates `choose_candidate` can never pick, whatever
+    the interval: another is at least as good on `metric` and better on `tie_break` (or, with
+    no tie-break, better on `metric`; exact ties go to the earlier one). The grid lets their
+    fitted models go as soon as they are trained."""
+    return [
+        j
+        for j, b in enumerate(values)
+        if any(_preferred(metric, tie_break, a, b, i < j) for i, a in enumerate(values) if i != j)
+    ]
+
+
+def leader(values: Sequence[dict], metric: str) -> int:
+    """The position of the first candidate with the best validation `metric`."""
+    keys = [sort_key(metric, v[metric]) for v in values]
+    return keys.index(min(keys))
+
+
+def metric_interval(
+    metric: str,
+    y: np.ndarray,
+    p: np.ndarray,
+    threshold: float,
+    companies: np.ndarray,
+    rounds: int,
+    confidence: float,
+    seed: int,
+) -> tuple[float, float] | None:
+    """The percentile bootstrap interval of `metric` of probabilities `p` for labels `y`:
+    companies drawn with replacement, each with all its rows (a company's snapshots are not
+    independent), seeded, so a rerun gives the same interval. None when no resample held both
+    classes."""
+    y, p = np.asarray(y), np.asarray(p, dtype=float)
+    codes, uniques = pd.factorize(pd.Series(companies, dtype="str"))
+    rng = np.random.default_rng(seed)
+    rows_of = np.arange(len(y))
+    values = []
+    for _ in range(rounds):
+        drawn = np.bincount(rng.integers(0, len(uniques), len(uniques)), minlength=len(uniques))
+        rows = np.repeat(rows_of, drawn[codes])
+        try:
+            values.append(binary_metrics(y[rows], p[rows], threshold)[metric])
+        except MetricError:  # a resample with one class has no ROC-AUC
+            continue
+    if not values:
+        return None
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def choose_candidate(
+    values: Sequence[dict],
+    metric: str,
+    tie_break: str | None,
+    interval: tuple[float, float] | None,
+) -> int:
+    """The position of the best candidate: the leader on `metric` (`leader`), or, with a
+    `tie_break`, the candidate with the best `tie_break` among those whose `metric` is no worse
+    than the worse end of the leader's `interval` (`metric_interval`) or than the leader's own
+    figure (None: only the runs level with the leader tie); exact ties go to the earlier
+    candidate. Never one of `never_chosen`."""
+    first = leader(values, metric)
+    if tie_break is None:
+        return first
+    # a percentile interval need not hold its own point: the leader's figure always ties
+    worst = max(sort_key(metric, v) for v in (*(interval or ()), values[first][metric]))
+    tied = [i for i, v in enumerate(values) if sort_key(metric, v[metric]) <= worst]
+    keys = [sort_key(tie_break, values[i][tie_break]) for i in tied]
+    return tied[keys.index(min(keys))]
+
+
+# --------------------------------------------------------------------------------- the gate
 def gate(
     metric: str,
     min_improvement: float,
     candidate_test: float,
     champion_test: float | None,
     has_champion: bool | None = None,
+    violations: Sequence[str] = (),
 ) -> GateRecord:
-    """Decide promotion: `first` without a champion, `promoted` if the candidate beats the
-    champion's score on the same test rows by at least `min_improvement`, else `kept`.
+    """Decide promotion: `refused` when the candidate's risk classes are not monotone on
+    validation (`violations`: master_scale.describe_violations of the pairs whose default rate
+    falls by more than sampling noise), else `first` without a champion, `promoted` if the
+    candidate beats the champion's score on the same test rows by at least `min_improvement`,
+    else `kept`.
 
     A champion that cannot score today's rows (its features no longer exist: `has_champion`
     but no `champion_test`) is replaced, since it could not serve the daily job either.
+
+    A `refused` candidate is still registered (alias `challenger`) and tagged; the champion
+    stays. Without a champion that can serve the daily job (none yet, or one that cannot score
+    today's rows) the refused candidate becomes champion all the same, flagged `refused` in its
+    version tags, reports/registry.json and the report: the daily job and the DVC `score` stage
+    need a champion to score with, and a flagged one is better than none (`record_gate`).
     """
-    if champion_test is None:
+    if violations:
+        decision = "refused"
+    elif champion_test is None:
         decision = "promoted" if has_champion else "first"
     elif better(metric, candidate_test, champion_test, margin=min_improvement):
         decision = "promoted"
@@ -132,9 +236,13 @@ def record_gate(
     decision: GateRecord,
     champion_before: ChampionInfo | None,
     name: str = REGISTERED_MODEL,
+    violations: Sequence[str] = (),
 ) -> ChampionInfo:
-    """Tag the candidate version with the decision and return the champion the gate chose.
-    The alias does not move here: `publish_champion` moves it once the files are written."""
+    """Tag the candidate version with the decision (and, as `gate_monotonicity`, the class pairs
+    whose default rate falls beyond noise, or `monotone`) and return the champion the gate
+    chose: a refused candidate only when no champion can serve (none, or one that could not
+    score today's rows: no `champion_test`). The alias does not move here: `publish_champion`
+    moves it once the files are written."""
     tags = {
         "decision": decision.decision,
         "gate_metric": decision.metric,
@@ -144,11 +252,14 @@ def record_gate(
         if decision.champion_test is None
         else f"{decision.champion_test:.6f}",
         "gate_champion_version": "" if champion_before is None else champion_before.version,
+        "gate_monotonicity": "; ".join(violations) if violations else "monotone",
     }
     for key, value in tags.items():
         client.set_model_version_tag(name, candidate.version, key, value)
     if decision.decision in ("first", "promoted") or champion_before is None:
         return candidate
+    if decision.decision == "refused" and decision.champion_test is None:
+        return candidate  # the champion before cannot score today's rows: it cannot serve
     return champion_before
 
 

@@ -15,13 +15,15 @@ Reading and writing happen here; fitting, scoring and deciding are the pure func
 sibling modules, so tests can run each step on a table built in memory. `run_training` reads as
 its steps: `load_inputs`, `fit_grid` (candidates and the best), `rescore_champion` (the champion
 before, on today's test rows), `decide` (register, gate, record), `champion_figures` (+ the
-oracle), `registry_record` and `publish` (export, reports, alias). What differs between models
+oracle), `fit_term_structure` (the 3/6/9-month probabilities, company_risk.term_structure),
+`registry_record` and `publish` (export, reports, alias). What differs between models
 (row caps, the SVM's strategy, extra run params) is asked of the model's entry in
 company_risk.model_table, never decided here by its name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import json
 import logging
@@ -40,6 +42,7 @@ from mlflow.models import infer_signature
 from sqlalchemy.exc import SQLAlchemyError
 
 from company_risk import artifacts as art
+from company_risk import master_scale as ms
 from company_risk import metrics as m
 from company_risk import tracking
 from company_risk.atomic import write_json, write_text
@@ -52,9 +55,16 @@ from company_risk.schemas import (
     CATEGORICAL_FEATURES,
     FEATURE_KEYS,
     FEATURE_SET_PREFIXES,
+    HORIZON_METRICS,
     LABEL,
     feature_columns,
+    horizon_label,
+    horizon_label_months,
+    horizon_metric,
 )
+from company_risk.term_structure import TAG as TERM_STRUCTURE_TAG
+from company_risk.term_structure import TermStructure, TermStructureError
+from company_risk.term_structure import fit_term_structure as fit_term_structure_on
 from company_risk.train import candidates as cand
 from company_risk.train import registry
 from company_risk.train.plots import evaluation_figures
@@ -485,10 +495,14 @@ def fit_grid(
     inputs: TrainInputs, params: Params, log_run: Callable[[Candidate], None]
 ) -> GridResult:
     """Train every (model, feature set) cell; `log_run` records each one as it is trained
-    (run_training: a nested MLflow run), before its fitted model is let go."""
-    metric = params.selection.metric
+    (run_training: a nested MLflow run), before its fitted model is let go.
+
+    The best is `registry.choose_candidate`'s: the best validation `selection.metric`, or the
+    best `selection.tie_break` among the runs inside the leader's bootstrap interval of it. A
+    run's fitted model is let go once it can no longer be chosen (`registry.never_chosen`)."""
+    selection = params.selection
+    metric = selection.metric
     trained: list[Candidate] = []
-    best: Candidate | None = None
     for name, feature_set in cand.grid(list(inputs.specs), list(params.models.feature_sets)):
         try:
             candidate = train_candidate(
@@ -505,15 +519,38 @@ def fit_grid(
             candidate.test_metrics[metric],
             candidate.seconds,
         )
-        if best is None or m.sort_key(metric, candidate.val_metrics[metric]) < m.sort_key(
-            metric, best.val_metrics[metric]
-        ):
-            best = candidate
-        # keep metrics and predictions, drop the fitted model unless it is the best so far
-        if candidate is not best:
-            candidate.model = None
         trained.append(candidate)
-    assert best is not None
+        # keep metrics and predictions, drop the fitted models that can no longer be chosen
+        for position in registry.never_chosen(
+            [c.val_metrics for c in trained], metric, selection.tie_break
+        ):
+            trained[position].model = None
+    if not trained:
+        raise TrainError("the grid has no (model, feature set) cell to train")
+    values = [c.val_metrics for c in trained]
+    first = trained[registry.leader(values, metric)]
+    interval = None
+    if selection.tie_break is not None:
+        rows = inputs.split.validation
+        interval = registry.metric_interval(
+            metric,
+            inputs.table[LABEL].to_numpy()[rows],
+            first.val_probability,
+            first.threshold,
+            inputs.table["company_id"].to_numpy()[rows],
+            selection.tie_rounds,
+            selection.tie_confidence,
+            params.models.seed,
+        )
+    best = trained[registry.choose_candidate(values, metric, selection.tie_break, interval)]
+    log.info(
+        "best: %s (validation %s leader %s, interval %s; tie-break %s)",
+        best.run_name,
+        metric,
+        first.run_name,
+        "none" if interval is None else f"[{interval[0]:.4f}, {interval[1]:.4f}]",
+        selection.tie_break,
+    )
     for candidate in trained:
         if candidate is not best:
             candidate.model = None
@@ -598,26 +635,54 @@ def version_tags_for(
     )
 
 
+def class_violations(
+    best: Candidate, y_val: np.ndarray, cutoffs: tuple[float, ...], level: float
+) -> list[str]:
+    """The adjacent risk classes (`scoring.risk_classes`) whose observed default rate on the
+    best candidate's validation predictions falls by more than sampling noise (one-sided
+    Fisher test at `level`, master_scale.monotonicity_violations), described."""
+    table = ms.scale_table(best.val_probability, y_val, cutoffs)
+    return ms.describe_violations(ms.monotonicity_violations(table, level))
+
+
 def decide(
     client: mlflow.MlflowClient,
     best: Candidate,
     before: ChampionBefore,
     described: dict[str, str | int],
     selection: SelectionConfig,
+    y_val: np.ndarray,
+    cutoffs: tuple[float, ...],
 ) -> RegistryOutcome:
     """Register the best candidate as `challenger`, gate it against the champion and record
-    the decision on its version (the alias `champion` moves later, in `publish`)."""
+    the decision on its version (the alias `champion` moves later, in `publish`).
+
+    The gate refuses a candidate whose validation predictions (labels `y_val`), put into the
+    risk classes of `cutoffs`, are not monotone beyond noise (`class_violations`); the
+    champion then stays, or, when no champion can serve, the refused candidate is champion,
+    flagged `refused` (registry.gate)."""
     metric = selection.metric
     version_tags = version_tags_for(best, described, metric)
     challenger = registry.register_candidate(client, best.model_uri, version_tags)
+    violations = class_violations(best, y_val, cutoffs, selection.monotonicity_level)
     decision = registry.gate(
         metric,
         selection.min_improvement,
         best.test_metrics[metric],
         before.test,
         has_champion=before.info is not None,
+        violations=violations,
     )
-    champion_after = registry.record_gate(client, challenger, decision, before.info)
+    if violations:
+        log.warning(
+            "challenger v%s refused: risk classes not monotone on validation (%s)%s",
+            challenger.version,
+            "; ".join(violations),
+            "" if before.test is not None else "; no champion can serve, so it serves, flagged",
+        )
+    champion_after = registry.record_gate(
+        client, challenger, decision, before.info, violations=violations
+    )
     return RegistryOutcome(version_tags, challenger, decision, champion_after)
 
 
@@ -631,6 +696,7 @@ class ChampionFigures:
     metrics: dict[str, float]  # logged as champion_test_*
     report: dict[str, float]  # reports/metrics.json: the metrics, threshold and oracle
     oracle: dict[str, float] | None  # None without the synthetic world's truth
+    term_structure: TermStructure | None = None  # set by `fit_term_structure`
 
 
 def champion_figures(
@@ -672,6 +738,99 @@ def figures_on_test(
     return metrics, report, oracle
 
 
+def term_structure_figures(
+    table: pd.DataFrame,
+    split: TemporalSplit,
+    val_probability: np.ndarray,
+    test_probability: np.ndarray,
+    base_months: int,
+) -> tuple[TermStructure, dict[str, float]] | None:
+    """The term structure fitted on the validation rows' `label_<h>m` and the champion's
+    validation probabilities, and its figures on the test rows (`pd_<h>m_<metric>`, the base
+    horizon's too, from `label` and the champion's test probabilities); None when the table has
+    no shorter-horizon label (a features table built before `features.horizons_months`)."""
+    horizons = [h for h in horizon_label_months(table.columns) if h < base_months]
+    if not horizons:
+        return None
+    val, test = table.iloc[split.validation], table.iloc[split.test]
+    for h in horizons:
+        column = table[horizon_label(h)]
+        if column.isna().any() or not column.isin([0, 1]).all():
+            raise TrainError(f"{horizon_label(h)} must be 0 or 1 on every row")
+    try:
+        structure = fit_term_structure_on(
+            val_probability,
+            {h: val[horizon_label(h)].to_numpy() for h in horizons},
+            base_months,
+        )
+    except TermStructureError as exc:
+        raise TrainError(f"validation snapshots: {exc}") from exc
+    predicted = {**structure.apply(test_probability), base_months: np.asarray(test_probability)}
+    observed = {h: test[horizon_label(h)].to_numpy() for h in horizons}
+    observed[base_months] = test[LABEL].to_numpy()
+    report: dict[str, float] = {}
+    for h in [*horizons, base_months]:
+        y, p = observed[h], predicted[h]
+        try:
+            figures = m.binary_metrics(y, p, 0.5)  # threshold-free figures only
+        except m.MetricError as exc:
+            raise TrainError(f"test snapshots, {h}-month horizon: {exc}") from exc
+        figures |= {"mean_predicted": float(np.mean(p)), "observed_rate": float(np.mean(y))}
+        report |= {horizon_metric(h, k): figures[k] for k in HORIZON_METRICS}
+    return structure, report
+
+
+def fit_term_structure(
+    client: mlflow.MlflowClient,
+    inputs: TrainInputs,
+    best: Candidate,
+    outcome: RegistryOutcome,
+    figures: ChampionFigures,
+    base_months: int,
+) -> ChampionFigures:
+    """The champion's term structure (company_risk.term_structure), fitted on its validation
+    probabilities: the challenger's own when it won, else the kept version's, scored on today's
+    validation rows as `rescore_champion` scores the test rows. Its test figures are logged on
+    the parent run (`champion_test_<metric>_<h>m`) and join reports/metrics.json
+    (`pd_<h>m_<metric>`); the structure is set as the champion version's tag `term_structure`
+    (what scoring a `models:/` URI reads) and travels to champion.json via the returned figures."""
+    val = inputs.table.iloc[inputs.split.validation]
+    if outcome.challenger_is_champion:
+        val_probability = best.val_probability
+    else:
+        val_probability = _score_version(outcome.champion_after.version, val)
+    if val_probability is None:  # cannot happen: the kept champion scored today's test rows
+        raise TrainError(
+            f"champion version {outcome.champion_after.version} cannot score the validation rows"
+        )
+    fitted = term_structure_figures(
+        inputs.table, inputs.split, val_probability, figures.probability, base_months
+    )
+    if fitted is None:
+        log.warning(
+            "features table has no label_<h>m column: the champion gets no term structure "
+            "(rebuild the features for pd_3m, pd_6m, pd_9m)"
+        )
+        return figures
+    structure, report = fitted
+    mlflow.log_metrics(
+        {
+            f"champion_test_{metric}_{h}m": report[horizon_metric(h, metric)]
+            for h in (*structure.months, base_months)
+            for metric in HORIZON_METRICS
+        }
+    )
+    client.set_model_version_tag(
+        art.REGISTERED_MODEL,
+        outcome.champion_after.version,
+        TERM_STRUCTURE_TAG,
+        structure.to_json(),
+    )
+    return dataclasses.replace(
+        figures, report={**figures.report, **report}, term_structure=structure
+    )
+
+
 def registry_record(
     training_run_id: str,
     best: Candidate,
@@ -693,8 +852,12 @@ def registry_record(
     )
 
 
-def champion_meta(champion: registry.ChampionInfo, tags: art.VersionTags) -> art.ChampionMeta:
-    """`champion.json` of the exported champion."""
+def champion_meta(
+    champion: registry.ChampionInfo,
+    tags: art.VersionTags,
+    term_structure: TermStructure | None = None,
+) -> art.ChampionMeta:
+    """`champion.json` of the exported champion (with its term structure, when it has one)."""
     return art.ChampionMeta(
         model_name=art.REGISTERED_MODEL,
         version=champion.version,
@@ -705,6 +868,7 @@ def champion_meta(champion: registry.ChampionInfo, tags: art.VersionTags) -> art
         threshold=tags.threshold,
         train_from=tags.train_from,
         train_until=tags.train_until,
+        term_structure=None if term_structure is None else term_structure.to_dict(),
     )
 
 
@@ -731,7 +895,7 @@ def publish(
             signature=signature,
             input_example=example,
             pip_requirements=requirements,
-            meta=champion_meta(outcome.champion_after, figures.tags),
+            meta=champion_meta(outcome.champion_after, figures.tags, figures.term_structure),
         )
         _write_reports(
             paths.reports,
@@ -779,8 +943,19 @@ def run_training(
         comparison = comparison_table(grid.candidates)
         test = inputs.test
         before = rescore_champion(registry.current_champion(client), test, metric)
-        outcome = decide(client, grid.best, before, inputs.described, params.selection)
+        outcome = decide(
+            client,
+            grid.best,
+            before,
+            inputs.described,
+            params.selection,
+            inputs.table[LABEL].to_numpy()[inputs.split.validation],
+            params.scoring.risk_classes,
+        )
         figures = champion_figures(grid.best, outcome, before, test, inputs.truth)
+        figures = fit_term_structure(
+            client, inputs, grid.best, outcome, figures, params.features.horizon_months
+        )
         if figures.oracle is not None:
             mlflow.log_metrics(figures.oracle)
         mlflow.log_metrics({f"champion_test_{k}": v for k, v in figures.metrics.items()})
