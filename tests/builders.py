@@ -638,8 +638,10 @@ REPORT_SECTIONS = (
     "Summary",
     "Data",
     "Model comparison",
+    "Network features: what each addition gains",
     "Curves and feature importances",
     "Risk classes on the test snapshots",
+    "Default probabilities by horizon",
     "Champion decision",
     "Slices",
     "Daily scoring",
@@ -683,12 +685,6 @@ def graph_at(
 
 
 # ------------------------------------------------------------------------ term structure
-# the term-structure section (company_risk.report.horizons) follows the risk classes
-REPORT_SECTIONS = (
-    *REPORT_SECTIONS[: REPORT_SECTIONS.index("Risk classes on the test snapshots") + 1],
-    "Default probabilities by horizon",
-    *REPORT_SECTIONS[REPORT_SECTIONS.index("Risk classes on the test snapshots") + 1 :],
-)
 
 
 def with_horizon_labels(table: pd.DataFrame) -> pd.DataFrame:

@@ -512,3 +512,9 @@ def test_term_figures_need_horizon_labels_with_both_classes():
     labelled["label_3m"] = np.int8(2)
     with pytest.raises(TrainError, match="label_3m must be 0 or 1"):
         term_structure_figures(labelled, split, p_val, p_test, 12)
+
+
+def test_a_table_without_the_network_additions_logs_no_ablation(project):
+    paths, first, _, _ = project  # example_features holds none of train.ablation's additions
+    assert client(paths).list_artifacts(first.parent_run_id, "ablation") == []
+    assert "ablation_seconds" not in client(paths).get_run(first.parent_run_id).data.metrics

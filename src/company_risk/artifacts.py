@@ -37,6 +37,10 @@ PARENT_RUN_TAG = "mlflow.parentRunId"
 # artifacts of every nested training run (company_risk.train.run.log_candidate)
 PREDICTIONS = {"validation": "predictions/validation.parquet", "test": "predictions/test.parquet"}
 IMPORTANCE = "feature_importance.csv"
+# of the parent training run (company_risk.train.ablation): the test rows' company_id,
+# snapshot_date and label, then a probability column per variant, named by it: the base first,
+# then the base plus each network addition, then every feature last
+ABLATION = "ablation/test_predictions.parquet"
 
 # ------------------------------------------------------------------------------ data files
 DROP_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")  # data/raw/<YYYY-MM-DD>/: the day it was collected

@@ -292,6 +292,7 @@ class ModelsConfig:
     max_train_rows: int | None = None
     n_jobs: int = 2
     calibration: str = "sigmoid"
+    ablation: bool = True  # the network-feature ablation after the grid (train.ablation)
     decision_tree: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
     random_forest: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
     mlp: dict[str, Any] = field(default_factory=lambda: {"enabled": True})
@@ -320,6 +321,7 @@ class ModelsConfig:
                 lambda v: _number(v) and (v >= 1 or v == -1), "at least 1 (or -1: all cores)"
             ),
             calibration=_one_of(self.CALIBRATIONS),
+            ablation=_FLAG,
         )
         for entry in model_table.MODEL_TABLE:
             settings = getattr(self, entry.name)

@@ -257,8 +257,18 @@ def comparison_figures(ev: Evidence) -> Comparison:
     cfg = ev.params.report
     metric = ev.params.selection.metric
     runs = ev.runs.runs
+    test_rounds: dict = {}  # each run's resampled test metrics, shared with the paired tests
     intervals = bootstrap.run_intervals(
-        runs, ev.predictions, cfg.bootstrap_rounds, cfg.confidence, cfg.seed
+        runs, ev.predictions, cfg.bootstrap_rounds, cfg.confidence, cfg.seed, test_rounds
+    )
+    against = bootstrap.against_champion(
+        runs,
+        ev.predictions,
+        ev.champion.run_id if ev.champion else "",
+        cfg.bootstrap_rounds,
+        cfg.confidence,
+        cfg.seed,
+        test_rounds,
     )
     table = compare.with_intervals(runs, intervals)
     return Comparison(
@@ -271,14 +281,7 @@ def comparison_figures(ev: Evidence) -> Comparison:
         shown_metrics=tuple(dict.fromkeys(("roc_auc", "pr_auc", metric))),
         family=compare.family_signal(table, metric),
         ranking=compare.ranking(table, metric, "val"),
-        against_champion=bootstrap.against_champion(
-            runs,
-            ev.predictions,
-            ev.champion.run_id if ev.champion else "",
-            cfg.bootstrap_rounds,
-            cfg.confidence,
-            cfg.seed,
-        ),
+        against_champion=against,
     )
 
 

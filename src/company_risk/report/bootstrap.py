@@ -27,10 +27,12 @@ class BootstrapError(CompanyRiskError, ValueError):
 
 def company_weights(company_ids: np.ndarray, rounds: int, seed: int) -> Iterator[np.ndarray]:
     """Per round, how many times each row is drawn: companies drawn with replacement, each
-    with all its rows (yielded one round at a time: at register scale all would not fit)."""
+    with all its rows (yielded one round at a time: at register scale all would not fit).
+    Companies are numbered in sorted order, so two tables of the same companies, in any row
+    order, draw the same companies in every round: their rounds can be paired afterwards."""
     if rounds < 1:
         raise BootstrapError(f"report.bootstrap_rounds must be >= 1, got {rounds}")
-    codes, uniques = pd.factorize(pd.Series(company_ids, dtype="str"))
+    codes, uniques = pd.factorize(pd.Series(company_ids, dtype="str"), sort=True)
     rng = np.random.default_rng(seed)
     n_companies = len(uniques)
     for _ in range(rounds):
@@ -98,6 +100,44 @@ class WeightedMetrics:
         }
 
 
+def metric_rounds(frame: pd.DataFrame, threshold: float, rounds: int, seed: int) -> np.ndarray:
+    """Every metric of METRIC_NAMES in every round over company resamples of `frame`
+    (company_id, label, probability): rounds x metrics, NaN in a round whose resample holds a
+    single class. Rounds of two tables of the same companies resample the same companies."""
+    missing = {"company_id", "label", "probability"} - set(frame.columns)
+    if missing:
+        raise BootstrapError(f"predictions lack column(s) {sorted(missing)}")
+    metrics = WeightedMetrics(frame["label"].to_numpy(), frame["probability"].to_numpy(), threshold)
+    out = np.full((rounds, len(METRIC_NAMES)), np.nan)
+    for k, w in enumerate(company_weights(frame["company_id"].to_numpy(), rounds, seed)):
+        values = metrics(w)
+        if values is not None:
+            out[k] = [values[m] for m in METRIC_NAMES]
+    return out
+
+
+def intervals_of(table: np.ndarray, confidence: float) -> pd.DataFrame:
+    """Percentile intervals of `metric_rounds` output. Index: metric; columns: low, high,
+    rounds (the rounds that held both classes)."""
+    if not 0 < confidence < 1:
+        raise BootstrapError(f"report.confidence must be in (0, 1), got {confidence}")
+    valid = table[~np.isnan(table).any(axis=1)]
+    if not len(valid):
+        return pd.DataFrame(
+            {"low": np.nan, "high": np.nan, "rounds": 0},
+            index=pd.Index(METRIC_NAMES, name="metric"),
+        )
+    tail = (1 - confidence) / 2 * 100
+    return pd.DataFrame(
+        {
+            "low": np.percentile(valid, tail, axis=0),
+            "high": np.percentile(valid, 100 - tail, axis=0),
+            "rounds": len(valid),
+        },
+        index=pd.Index(METRIC_NAMES, name="metric"),
+    )
+
+
 def bootstrap_intervals(
     frame: pd.DataFrame,
     threshold: float,
@@ -110,30 +150,7 @@ def bootstrap_intervals(
     held both classes; a resample with a single class has no ROC-AUC and is skipped)."""
     if not 0 < confidence < 1:
         raise BootstrapError(f"report.confidence must be in (0, 1), got {confidence}")
-    missing = {"company_id", "label", "probability"} - set(frame.columns)
-    if missing:
-        raise BootstrapError(f"predictions lack column(s) {sorted(missing)}")
-    metrics = WeightedMetrics(frame["label"].to_numpy(), frame["probability"].to_numpy(), threshold)
-    values = [
-        v
-        for w in company_weights(frame["company_id"].to_numpy(), rounds, seed)
-        if (v := metrics(w)) is not None
-    ]
-    if not values:
-        return pd.DataFrame(
-            {"low": np.nan, "high": np.nan, "rounds": 0},
-            index=pd.Index(METRIC_NAMES, name="metric"),
-        )
-    table = pd.DataFrame(values)[list(METRIC_NAMES)].to_numpy()
-    tail = (1 - confidence) / 2 * 100
-    return pd.DataFrame(
-        {
-            "low": np.percentile(table, tail, axis=0),
-            "high": np.percentile(table, 100 - tail, axis=0),
-            "rounds": len(values),
-        },
-        index=pd.Index(METRIC_NAMES, name="metric"),
-    )
+    return intervals_of(metric_rounds(frame, threshold, rounds, seed), confidence)
 
 
 def run_intervals(
@@ -142,17 +159,23 @@ def run_intervals(
     rounds: int,
     confidence: float,
     seed: int,
+    test_rounds: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Long table for every run with logged predictions: run_id, split ("val"/"test"), metric,
-    low, high, rounds. Each run's accuracy metrics use its own validation-chosen threshold."""
+    low, high, rounds. Each run's accuracy metrics use its own validation-chosen threshold.
+    `test_rounds`, when given, receives each run's test `metric_rounds` (for the paired
+    tests against the champion, which then need no resampling of their own)."""
     parts = []
     for run in runs.itertuples(index=False):
         if run.run_id not in predictions:
             continue
         for split, key in (("val", "validation"), ("test", "test")):
-            table = bootstrap_intervals(
-                predictions[run.run_id][key], float(run.threshold), rounds, confidence, seed
+            per_round = metric_rounds(
+                predictions[run.run_id][key], float(run.threshold), rounds, seed
             )
+            if split == "test" and test_rounds is not None:
+                test_rounds[run.run_id] = per_round
+            table = intervals_of(per_round, confidence)
             parts.append(table.reset_index().assign(run_id=run.run_id, split=split))
     columns = ["run_id", "split", "metric", "low", "high", "rounds"]
     if not parts:
@@ -218,21 +241,8 @@ def paired_differences(
         a, b = run(w), ref(w)
         if a is not None and b is not None:
             diffs.append([a[m] - b[m] for m in metrics])
-    table = np.array(diffs) if diffs else np.full((1, len(metrics)), np.nan)
-    tail = (1 - confidence) / 2 * 100
-    # two-sided: twice the smaller share of rounds on either side of zero (at least one round)
-    below = (np.sum(table <= 0, axis=0) + 1) / (len(table) + 1)
-    above = (np.sum(table >= 0, axis=0) + 1) / (len(table) + 1)
-    return pd.DataFrame(
-        {
-            "difference": [point_run[m] - point_ref[m] for m in metrics],
-            "low": np.percentile(table, tail, axis=0),
-            "high": np.percentile(table, 100 - tail, axis=0),
-            "p_value": np.minimum(1.0, 2 * np.minimum(below, above)),
-            "rounds": len(diffs),
-        },
-        index=pd.Index(metrics, name="metric"),
-    )
+    point = {m: point_run[m] - point_ref[m] for m in metrics}
+    return _difference_table(point, np.array(diffs).reshape(-1, len(metrics)), confidence)
 
 
 def against_champion(
@@ -242,22 +252,76 @@ def against_champion(
     rounds: int,
     confidence: float,
     seed: int,
+    test_rounds: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """`paired_differences` on the test rows of every other run with logged predictions
-    against the champion's. Long table: run_id, metric, difference, low, high, p_value,
-    rounds, told_apart (the interval excludes zero)."""
+    """Every other run with logged predictions against the champion on the same test rows,
+    paired round by round. Long table: run_id, metric, difference, low, high, p_value, rounds,
+    told_apart (the interval excludes zero). `test_rounds` are run_intervals' resampled test
+    metrics (the same seed and rounds), reused instead of resampling again."""
     columns = ["run_id", "metric", "difference", "low", "high", "p_value", "rounds", "told_apart"]
     if champion_run_id not in predictions:
         return pd.DataFrame(columns=columns)
+    cache = {} if test_rounds is None else test_rounds
     reference = predictions[champion_run_id]["test"]
+    keys = ["company_id", "snapshot_date"]
+    reference_keys = reference[keys].sort_values(keys).reset_index(drop=True)
+
+    def rounds_of(run_id: str) -> np.ndarray:
+        if run_id not in cache:
+            cache[run_id] = metric_rounds(predictions[run_id]["test"], 0.5, rounds, seed)
+        return cache[run_id]
+
+    picked = [METRIC_NAMES.index(m) for m in PAIRED_METRICS]
     parts = []
     for run_id in runs["run_id"]:
         if run_id == champion_run_id or run_id not in predictions:
             continue
-        table = paired_differences(predictions[run_id]["test"], reference, rounds, confidence, seed)
-        parts.append(table.reset_index().assign(run_id=run_id))
+        frame = predictions[run_id]["test"]
+        same_rows = len(frame) == len(reference) and frame[keys].sort_values(keys).reset_index(
+            drop=True
+        ).equals(reference_keys)
+        if not same_rows:
+            raise BootstrapError(
+                f"run {run_id}: its test rows ({len(frame)}) are not the champion's "
+                f"({len(reference)})"
+            )
+        diffs = (rounds_of(run_id) - rounds_of(champion_run_id))[:, picked]
+        diffs = diffs[~np.isnan(diffs).any(axis=1)]
+        point = paired_point(frame, reference)
+        parts.append(
+            _difference_table(point, diffs, confidence).reset_index().assign(run_id=run_id)
+        )
     if not parts:
         return pd.DataFrame(columns=columns)
     out = pd.concat(parts, ignore_index=True)
     out["told_apart"] = (out["low"] > 0) | (out["high"] < 0)
     return out[columns]
+
+
+def paired_point(frame: pd.DataFrame, reference: pd.DataFrame) -> dict[str, float]:
+    """The full-sample difference run − reference of each metric of PAIRED_METRICS."""
+    run = binary_metrics(frame["label"].to_numpy(), frame["probability"].to_numpy(), 0.5)
+    ref = binary_metrics(reference["label"].to_numpy(), reference["probability"].to_numpy(), 0.5)
+    return {m: run[m] - ref[m] for m in PAIRED_METRICS}
+
+
+def _difference_table(
+    point: dict[str, float], diffs: np.ndarray, confidence: float
+) -> pd.DataFrame:
+    """Point differences, percentile intervals and two-sided bootstrap p-values (twice the
+    smaller share of rounds on either side of zero, counting the point itself once)."""
+    metrics = list(point)
+    table = diffs if len(diffs) else np.full((1, len(metrics)), np.nan)
+    tail = (1 - confidence) / 2 * 100
+    below = (np.sum(table <= 0, axis=0) + 1) / (len(table) + 1)
+    above = (np.sum(table >= 0, axis=0) + 1) / (len(table) + 1)
+    return pd.DataFrame(
+        {
+            "difference": [point[m] for m in metrics],
+            "low": np.percentile(table, tail, axis=0),
+            "high": np.percentile(table, 100 - tail, axis=0),
+            "p_value": np.minimum(1.0, 2 * np.minimum(below, above)),
+            "rounds": len(diffs),
+        },
+        index=pd.Index(metrics, name="metric"),
+    )

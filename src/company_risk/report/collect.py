@@ -1,10 +1,10 @@
 """Gather what the report shows, from MLflow and the pipeline's outputs, into plain objects.
 
 The report types no number by hand: every figure in it is read here, from the tracking store
-(runs, metrics, logged predictions and importances, registry aliases) or from the files the
-stages wrote (`reports/registry.json`, `reports/metrics.json`, `reports/world.json`,
-`features.parquet`, the drops, the daily scores, `dvc.lock`, and in a synthetic world the true
-default probabilities of `data/truth/pd.parquet`). Everything downstream
+(runs, metrics, logged predictions and importances, the network-feature ablation, registry
+aliases) or from the files the stages wrote (`reports/registry.json`, `reports/metrics.json`,
+`reports/world.json`, `features.parquet`, the drops, the daily scores, `dvc.lock`, and in a
+synthetic world the true default probabilities of `data/truth/pd.parquet`). Everything downstream
 (bootstrap, slices, plots, rendering) is a pure function of the `Evidence` built here.
 
 Inputs that do not exist yet are `None` or empty rather than errors, so the report can be made
@@ -125,6 +125,10 @@ class Evidence:
     dvc_hashes: pd.DataFrame
     git_commit: str
     packages: dict[str, str]
+    ablation: pd.DataFrame | None = None
+    """The training run's network-feature ablation (artifacts.ABLATION): company_id,
+    snapshot_date, label, one probability column per variant, the base first; None when the
+    run logged none (an older run, `models.ablation: false`)."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -389,6 +393,7 @@ def collect_evidence(sources: ReportSources, params: Params) -> Evidence:
         dvc_hashes=lineage.input_hashes(sources.dvc_lock, sources.root, _hashed_inputs(sources)),
         git_commit=git_commit(sources.root),
         packages=lineage.package_versions(),
+        ablation=run_artifact(client, runs.parent_id, art.ABLATION),
         notes=notes,
     )
 

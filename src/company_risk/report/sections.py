@@ -18,6 +18,7 @@ import pandas as pd
 from company_risk.artifacts import RegistryDecision, VersionRecord
 from company_risk.data_depth import YOUNG_YEARS
 from company_risk.report import compare, plots, slices
+from company_risk.report.ablation import ablation_section
 from company_risk.report.analysis import (
     Analysis,
     ChampionFigures,
@@ -75,6 +76,7 @@ def document(ev: Evidence, a: Analysis) -> Document:
         summary_section(ev, a),
         data_section(a),
         comparison_section(ev, a),
+        ablation_section(ev),
         curves_section(ev, a),
         classes_section(a),
         horizons_section(ev),
@@ -199,11 +201,12 @@ def summary_section(ev: Evidence, a: Analysis) -> Section:
             )
         )
     if a.classes.monotone is not None:
-        items.append(
-            text(
-                "summary.classes_monotone" if a.classes.monotone else "summary.classes_not_monotone"
-            )
-        )
+        if a.classes.monotone:
+            items.append(text("summary.classes_monotone"))
+        elif a.classes.monotone_within_noise:
+            items.append(text("summary.classes_within_noise"))
+        else:
+            items.append(text("summary.classes_not_monotone"))
     oracle = a.oracle
     if oracle.source is not Source.NONE:
         item = text("summary.oracle", roc_auc=f"{oracle.test_roc_auc:.3f}")

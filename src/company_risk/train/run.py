@@ -16,7 +16,8 @@ sibling modules, so tests can run each step on a table built in memory. `run_tra
 its steps: `load_inputs`, `fit_grid` (candidates and the best), `rescore_champion` (the champion
 before, on today's test rows), `decide` (register, gate, record), `champion_figures` (+ the
 oracle), `fit_term_structure` (the 3/6/9-month probabilities, company_risk.term_structure),
-`registry_record` and `publish` (export, reports, alias). What differs between models
+`log_ablation` (the network-feature ablation, company_risk.train.ablation), `registry_record`
+and `publish` (export, reports, alias). What differs between models
 (row caps, the SVM's strategy, extra run params) is asked of the model's entry in
 company_risk.model_table, never decided here by its name.
 """
@@ -46,7 +47,7 @@ from company_risk import master_scale as ms
 from company_risk import metrics as m
 from company_risk import tracking
 from company_risk.atomic import write_json, write_text
-from company_risk.config import Params, ProjectPaths, SelectionConfig
+from company_risk.config import ModelsConfig, Params, ProjectPaths, SelectionConfig
 from company_risk.errors import CompanyRiskError
 from company_risk.explain import feature_importance
 from company_risk.oracle import OracleError, oracle_metrics, read_truth
@@ -67,6 +68,8 @@ from company_risk.term_structure import TermStructure, TermStructureError
 from company_risk.term_structure import fit_term_structure as fit_term_structure_on
 from company_risk.train import candidates as cand
 from company_risk.train import registry
+from company_risk.train.ablation import MODEL as ABLATION_MODEL
+from company_risk.train.ablation import AblationError, fit_ablation
 from company_risk.train.plots import evaluation_figures
 from company_risk.train.split import SplitError, TemporalSplit, stratified_subsample, temporal_split
 
@@ -831,6 +834,35 @@ def fit_term_structure(
     )
 
 
+def log_ablation(inputs: TrainInputs, cfg: ModelsConfig) -> pd.DataFrame | None:
+    """The network-feature ablation (company_risk.train.ablation) on the grid's rows, logged on
+    the active parent run as artifacts.ABLATION with its model (param `ablation_model`) and its
+    time (metric `ablation_seconds`); None, and nothing logged, when `models.ablation` is off or
+    the table gives no ablation (a warning says why)."""
+    if not cfg.ablation:
+        return None
+    started = time.perf_counter()
+    try:
+        table = fit_ablation(inputs.table, inputs.split, cfg)
+    except AblationError as exc:
+        log.warning("no ablation: %s", exc)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(art.ABLATION).name
+        table.to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), artifact_path=str(Path(art.ABLATION).parent))
+    seconds = time.perf_counter() - started
+    mlflow.log_param("ablation_model", ABLATION_MODEL)
+    mlflow.log_metric("ablation_seconds", seconds)
+    log.info(
+        "ablation: %d variants on %d test rows (%.1f s)",
+        len(table.columns) - len(FEATURE_KEYS) - 1,
+        len(table),
+        seconds,
+    )
+    return table
+
+
 def registry_record(
     training_run_id: str,
     best: Candidate,
@@ -959,6 +991,7 @@ def run_training(
         if figures.oracle is not None:
             mlflow.log_metrics(figures.oracle)
         mlflow.log_metrics({f"champion_test_{k}": v for k, v in figures.metrics.items()})
+        log_ablation(inputs, params.models)
         record = registry_record(parent.info.run_id, grid.best, before, outcome, metric)
         publish(client, paths, outcome, before, figures, comparison, record, test, requirements)
         mlflow.set_tags(outcome.run_tags())
