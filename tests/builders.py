@@ -702,3 +702,33 @@ def with_horizon_labels(table: pd.DataFrame) -> pd.DataFrame:
     for quarters in (1, 2, 3):
         out[f"label_{3 * quarters}m"] = ((ahead >= 0) & (ahead < quarters)).astype("int8")
     return out
+
+
+# ---------------------------------------------------------------------- report documents
+def section(doc, title: str):
+    """The report section titled `title` (exactly one)."""
+    (found,) = [s for s in doc.sections if s.title == title]
+    return found
+
+
+def key_values(doc, title: str, caption: str) -> dict[str, str]:
+    """The items of the key-value block captioned `caption` in section `title`."""
+    from company_risk.report.render import KeyValues
+
+    (found,) = [
+        b for b in section(doc, title).blocks if isinstance(b, KeyValues) and b.caption == caption
+    ]
+    return dict(found.pairs)
+
+
+def sentences(doc, title: str) -> list[str]:
+    """Every paragraph, note and bullet of a section."""
+    from company_risk.report.render import Bullets, Note, Paragraph
+
+    found = []
+    for block in section(doc, title).blocks:
+        if isinstance(block, Paragraph | Note):
+            found.append(block.text)
+        elif isinstance(block, Bullets):
+            found += block.items
+    return found

@@ -172,3 +172,16 @@ def project(tmp_path_factory):
     signature = mlflow.models.infer_signature(example, model.predict_proba(example))
     export_champion(model, target, signature, example, [], meta)
     return root
+
+
+@pytest.fixture(scope="module")
+def evidence(tiny_project):
+    """Everything the report reads from the tiny project (company_risk.report.collect)."""
+    from company_risk.config import ProjectPaths, load_params
+    from company_risk.report.collect import ReportSources, collect_evidence
+
+    paths = ProjectPaths(tiny_project)
+    return collect_evidence(
+        ReportSources.from_paths(paths, paths.params, paths.tracking_uri({})),
+        load_params(paths.params),
+    )

@@ -19,14 +19,12 @@ from company_risk.config import (
     ModelsConfig,
     ProjectPaths,
     SplitConfig,
-    load_params,
     params_from_dict,
 )
 from company_risk.features.graph import FEATURES as GRAPH_FEATURES
 from company_risk.metrics import binary_metrics
 from company_risk.report.ablation import TITLE, ablation_figures, ablation_section
 from company_risk.report.bootstrap import BootstrapError
-from company_risk.report.collect import ReportSources, collect_evidence
 from company_risk.report.render import Note, Table
 from company_risk.report.sections import build_document
 from company_risk.schemas import feature_columns
@@ -237,15 +235,6 @@ def test_a_table_that_is_no_ablation_is_a_named_error():
 
 
 # ----------------------------------------------------------------- the pipeline and section
-@pytest.fixture(scope="module")
-def evidence(tiny_project):
-    paths = ProjectPaths(tiny_project)
-    return collect_evidence(
-        ReportSources.from_paths(paths, paths.params, paths.tracking_uri({})),
-        load_params(paths.params),
-    )
-
-
 def section_of(doc):
     return next(s for s in doc.sections if s.title == TITLE)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from builders import REPORT_SECTIONS, champion_meta
+from builders import REPORT_SECTIONS, champion_meta, key_values, section
 from company_risk.artifacts import VersionRecord
 from company_risk.config import Params, ReportConfig, params_to_dict
 from company_risk.metrics import METRIC_NAMES, binary_metrics
@@ -328,18 +328,6 @@ def test_the_report_is_dated_by_its_newest_input():
 
 
 # ---------------------------------------------------------------------- figures in sections
-def section(doc, title):
-    (found,) = [s for s in doc.sections if s.title == title]
-    return found
-
-
-def key_values(doc, title: str, caption: str) -> dict[str, str]:
-    (found,) = [
-        b for b in section(doc, title).blocks if isinstance(b, KeyValues) and b.caption == caption
-    ]
-    return dict(found.pairs)
-
-
 def test_sections_place_the_figures_of_the_analysis(figures):
     ev = small_evidence()
     doc = sections.document(ev, figures)

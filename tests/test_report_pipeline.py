@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from builders import REPORT_SECTIONS, champion_meta
+from builders import REPORT_SECTIONS, champion_meta, key_values, section, sentences
 from company_risk.artifacts import RegistryDecision, VersionRecord
 from company_risk.cli import app
 from company_risk.config import ProjectPaths, load_params
@@ -28,7 +28,7 @@ from company_risk.report.analysis import Source
 from company_risk.report.baserates import REAL_BASE_RATES
 from company_risk.report.collect import ReportError, ReportSources, collect_evidence
 from company_risk.report.prose import text
-from company_risk.report.render import Bullets, Heading, KeyValues, Note, Paragraph, Table
+from company_risk.report.render import Heading, Note, Paragraph, Table
 
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -264,38 +264,6 @@ def test_report_holds_no_personal_data(tiny_project, personal_data):
         text = (tiny_project / "reports" / name).read_text(encoding="utf-8")
         leaked = sorted(s for s in personal_data if s in text)
         assert leaked == [], f"{name} contains {leaked[:5]}"
-
-
-@pytest.fixture(scope="module")
-def evidence(tiny_project):
-    paths = ProjectPaths(tiny_project)
-    return collect_evidence(
-        ReportSources.from_paths(paths, paths.params, paths.tracking_uri({})),
-        load_params(paths.params),
-    )
-
-
-def section(doc, title: str):
-    (found,) = [s for s in doc.sections if s.title == title]
-    return found
-
-
-def key_values(doc, title: str, caption: str) -> dict[str, str]:
-    (found,) = [
-        b for b in section(doc, title).blocks if isinstance(b, KeyValues) and b.caption == caption
-    ]
-    return dict(found.pairs)
-
-
-def sentences(doc, title: str) -> list[str]:
-    """Every paragraph, note and bullet of a section."""
-    found = []
-    for block in section(doc, title).blocks:
-        if isinstance(block, Paragraph | Note):
-            found.append(block.text)
-        elif isinstance(block, Bullets):
-            found += block.items
-    return found
 
 
 def under_heading(doc, title: str, heading: str) -> list:
