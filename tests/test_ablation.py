@@ -291,3 +291,38 @@ def test_models_ablation_is_a_flag():
     assert ModelsConfig().ablation is True
     with pytest.raises(ConfigError, match="models.ablation"):
         params_from_dict({"models": {"ablation": "yes"}})
+
+
+def test_a_negligible_difference_is_not_told_apart_even_when_its_sign_never_changes():
+    """A feature that moves a few near-tied rankings: every resample agrees on the sign of a
+    difference far below any gain worth a feature."""
+    from company_risk.report.ablation import NEGLIGIBLE, ablation_figures
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    ids = [f"{10000000 + i}" for i in range(n)]
+    risk = rng.normal(size=n)
+    label = (rng.random(n) < 1 / (1 + np.exp(-(2 * risk - 3)))).astype(int)
+    base = 1 / (1 + np.exp(-(risk + rng.normal(0, 0.8, n))))
+    # the same ranking but for a few neighbouring pairs, swapped so that a defaulter comes first
+    nudged = base.copy()
+    order = np.argsort(-base)
+    for k in range(0, 2000, 2):
+        a, b = order[k], order[k + 1]
+        if label[b] > label[a]:
+            nudged[a], nudged[b] = base[b], base[a]
+    predictions = pd.DataFrame(
+        {
+            "company_id": ids,
+            "snapshot_date": pd.Timestamp("2024-01-01"),
+            "label": label,
+            "base": base,
+            "+ eccentricity": nudged,
+            "all": nudged,
+        }
+    )
+    figures = ablation_figures(predictions, 50, 0.95, 1)
+    d = figures.differences
+    roc = d.loc[(d["variant"] == "+ eccentricity") & (d["metric"] == "roc_auc")].iloc[0]
+    assert 0 < roc["difference"] < NEGLIGIBLE and roc["low"] > 0  # never negative, yet tiny
+    assert not d["told_apart"].any()

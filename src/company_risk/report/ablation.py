@@ -32,6 +32,9 @@ from company_risk.schemas import FEATURE_KEYS, LABEL
 
 TITLE = "Network features: what each addition gains"
 METRICS = ("roc_auc", "precision_top5")
+# a difference this small is no gain worth a feature even when every resample agrees on its
+# sign (a feature that changes a handful of near-tied rankings): not "told apart"
+NEGLIGIBLE = 0.001
 KEYS = (*FEATURE_KEYS, LABEL)
 MODEL_PARAM = "ablation_model"  # the parent run's param naming the ablation's model
 
@@ -116,7 +119,8 @@ def ablation_figures(
         for v in variants[1:]
     ]
     differences = pd.concat(parts, ignore_index=True)
-    differences["told_apart"] = (differences["low"] > 0) | (differences["high"] < 0)
+    excludes_zero = (differences["low"] > 0) | (differences["high"] < 0)
+    differences["told_apart"] = excludes_zero & (differences["difference"].abs() >= NEGLIGIBLE)
     columns = ["variant", "metric", "difference", "low", "high", "p_value", "rounds", "told_apart"]
     return AblationFigures(
         variants=variants,
@@ -231,7 +235,14 @@ def ablation_section(ev: Evidence) -> Section:
             caption="Each variant and its difference to the base on the test snapshots; "
             "paired company bootstrap (same resamples for both)",
         ),
-        Paragraph(text("ablation.paired", confidence=f"{cfg.confidence:.0%}", rounds=rounds)),
+        Paragraph(
+            text(
+                "ablation.paired",
+                confidence=f"{cfg.confidence:.0%}",
+                rounds=rounds,
+                negligible=f"{NEGLIGIBLE:g}",
+            )
+        ),
         *(Paragraph(_verdict(f, metric)) for metric in METRICS),
     ]
     if f.identical:
