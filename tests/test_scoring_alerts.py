@@ -219,6 +219,14 @@ def test_facts_are_point_in_time():
     assert day2.loc["10000001", "revenue"] == 120000.0
 
 
+def test_the_board_a_fact_counts_is_the_configured_one():
+    """features.graph.roles sets the board for the graph features and for the facts alike."""
+    tables = history()
+    with_procurators = company_facts(tables, DAY2, DEADLINE, board_roles=("JUHL", "PROK"))
+    assert with_procurators.loc["10000002", "board_size"] == 2
+    assert company_facts(tables, DAY2, DEADLINE, board_roles=("JUHA",))["board_size"].eq(0).all()
+
+
 def _partition(facts: pd.DataFrame, probability: dict, klass: dict, ids: list[str]) -> pd.DataFrame:
     frame = facts.loc[ids].reset_index()
     frame["probability"] = frame["company_id"].map(probability)

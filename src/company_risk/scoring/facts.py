@@ -29,12 +29,17 @@ FACT_COLUMNS = {
 
 
 def company_facts(
-    tables: dict[str, pd.DataFrame], date: dt.date, report_deadline_months: int
+    tables: dict[str, pd.DataFrame],
+    date: dt.date,
+    report_deadline_months: int,
+    board_roles: tuple[str, ...] = BOARD_ROLES,
 ) -> pd.DataFrame:
     """One row per company known by `date` (index company_id), columns `FACT_COLUMNS`.
 
     `report_deadline_months` is `features.report_deadline_months`, and the year that falls
-    due is the features' own `due_year`, so a fact and a feature never disagree on overdue."""
+    due is the features' own `due_year`, so a fact and a feature never disagree on overdue;
+    `board_roles` is `features.graph.roles`, so the board size a reason cites is the board the
+    graph features see."""
     t = pd.Timestamp(date)
     companies = tables["companies"]
     known = companies.loc[companies["valid_from"] <= t]
@@ -51,7 +56,7 @@ def company_facts(
 
     roles = tables["board_roles"]
     board = roles.loc[
-        roles["role"].isin(BOARD_ROLES)
+        roles["role"].isin(board_roles)
         & (roles["published_on"] <= t)
         & (roles["end_date"].isna() | (roles["end_date"] > t))
     ]

@@ -235,7 +235,12 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
         tables = load_interim(job.interim)
         features = day_features(tables, date, job.params.features)
     with clock("facts"):
-        facts = company_facts(tables, date, job.params.features.report_deadline_months)
+        facts = company_facts(
+            tables,
+            date,
+            job.params.features.report_deadline_months,
+            board_roles=job.params.features.graph.roles,
+        )
     probability = None
     if job.engine == "spark":  # Spark predicts; score_population adds the rest
         check_signature(job.model, features)
