@@ -96,3 +96,14 @@ def test_each_family_has_one_name_from_the_definitions_to_the_report():
     assert set(ModelsConfig().feature_sets) == set(FEATURE_SET_LABELS)
     assert {f.name for f in FEATURES if f.categorical} == set(CATEGORICAL_FEATURES)
     assert "| descriptive |" in catalogue_markdown()
+
+
+def test_a_refused_gate_names_its_failing_classes_in_registry_json():
+    after = art.VersionRecord("2", "run2", "xgboost", "all", test=0.84)
+    gate = art.GateRecord("refused", "roc_auc", 0.002, 0.84, None, ("III -> IV",))
+    decision = art.RegistryDecision("parent", after, 0.85, None, after, gate)
+    again = art.RegistryDecision.from_dict(json.loads(json.dumps(decision.to_dict())))
+    assert again.gate.violations == ("III -> IV",)
+    older = decision.to_dict()
+    del older["gate"]["violations"]  # a registry.json written before the field existed
+    assert art.RegistryDecision.from_dict(older).gate.violations == ()

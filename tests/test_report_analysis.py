@@ -461,16 +461,28 @@ def test_the_decision_section_says_a_refused_gate():
         candidate_val=0.7,
         champion_before=before,
         champion_after=before,
-        gate=GateRecord("refused", "roc_auc", 0.002, 0.8, 0.7),
+        gate=GateRecord("refused", "roc_auc", 0.002, 0.8, 0.7, ("II 3.1 % > III 1.0 %",)),
     )
     ev = small_evidence(registry_report=refused)
     decision = section(sections.build_document(ev), "Champion decision").blocks
-    said = text("master_scale.refused", candidate="4", champion="3", level="5 %")
+    said = text(
+        "master_scale.refused",
+        candidate="4",
+        champion="3",
+        level="5 %",
+        classes="II 3.1 % > III 1.0 %",
+    )
     assert Paragraph(said) in decision
     # no champion could serve: the refused candidate is champion, flagged
     serving = dataclasses.replace(refused, champion_before=None, champion_after=candidate)
     decision = section(
         sections.build_document(small_evidence(registry_report=serving)), "Champion decision"
     ).blocks
-    said = text("master_scale.refused_serving", candidate="4", champion="4", level="5 %")
+    said = text(
+        "master_scale.refused_serving",
+        candidate="4",
+        champion="4",
+        level="5 %",
+        classes="II 3.1 % > III 1.0 %",
+    )
     assert Paragraph(said) in decision

@@ -465,7 +465,7 @@ class TagRecorder:
 
 def test_gate_refuses_a_candidate_whose_classes_fall_whatever_its_metric():
     refused = gate("roc_auc", 0.002, 0.90, 0.70, has_champion=True, violations=VIOLATION)
-    assert refused == GateRecord("refused", "roc_auc", 0.002, 0.90, 0.70)
+    assert refused == GateRecord("refused", "roc_auc", 0.002, 0.90, 0.70, tuple(VIOLATION))
     assert gate("roc_auc", 0.002, 0.90, None, violations=VIOLATION).decision == "refused"
     assert gate("roc_auc", 0.002, 0.9, None, has_champion=True, violations=VIOLATION).decision == (
         "refused"
@@ -477,16 +477,16 @@ def test_a_refused_candidate_leaves_the_champion_unless_none_can_serve():
     client = TagRecorder()
     candidate, old = champion("2", None), champion("1", None)
     refused = gate("roc_auc", 0.002, 0.9, 0.7, has_champion=True, violations=VIOLATION)
-    assert registry.record_gate(client, candidate, refused, old, violations=VIOLATION) is old
+    assert registry.record_gate(client, candidate, refused, old) is old
     assert client.tags[("2", "decision")] == "refused"
     assert client.tags[("2", "gate_monotonicity")] == VIOLATION[0]
     assert client.tags[("2", "gate_champion_version")] == "1"
     # no champion yet: the refused candidate is champion all the same, flagged `refused`
     first = gate("roc_auc", 0.002, 0.9, None, violations=VIOLATION)
-    assert registry.record_gate(client, candidate, first, None, violations=VIOLATION) is candidate
+    assert registry.record_gate(client, candidate, first, None) is candidate
     # nor can a champion that no longer scores today's rows serve
     lost = gate("roc_auc", 0.002, 0.9, None, has_champion=True, violations=VIOLATION)
-    assert registry.record_gate(client, candidate, lost, old, violations=VIOLATION) is candidate
+    assert registry.record_gate(client, candidate, lost, old) is candidate
     # a monotone candidate is tagged so
     registry.record_gate(client, champion("3", None), gate("roc_auc", 0.002, 0.9, 0.7), old)
     assert client.tags[("3", "gate_monotonicity")] == "monotone"

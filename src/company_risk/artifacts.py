@@ -257,16 +257,24 @@ class GateRecord:
     min_improvement: float
     candidate_test: float
     champion_test: float | None
+    # the adjacent classes whose validation default rate falls beyond noise (empty: monotone)
+    violations: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str) -> GateRecord:
         champion_test = data.get("champion_test")
+        violations = data.get("violations") or ()
+        if not isinstance(violations, list | tuple) or not all(
+            isinstance(v, str) for v in violations
+        ):
+            raise ArtifactError(f"{where}: `violations` is not a list of class pairs")
         return cls(
             decision=str(_required(data, "decision", where)),
             metric=str(_required(data, "metric", where)),
             min_improvement=float(_required(data, "min_improvement", where)),
             candidate_test=float(_required(data, "candidate_test", where)),
             champion_test=None if champion_test is None else float(champion_test),
+            violations=tuple(violations),
         )
 
 

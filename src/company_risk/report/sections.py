@@ -645,6 +645,7 @@ def decision_section(ev: Evidence, a: Analysis) -> Section:
                     candidate=reg.candidate.version,
                     champion=reg.champion_after.version,
                     level=f"{ev.params.selection.monotonicity_level * 100:g} %",
+                    classes="; ".join(gate.violations) or "not recorded",
                 )
             )
         )

@@ -176,7 +176,12 @@ def gate(
     else:
         decision = "kept"
     return GateRecord(
-        decision, metric, float(min_improvement), float(candidate_test), champion_test
+        decision,
+        metric,
+        float(min_improvement),
+        float(candidate_test),
+        champion_test,
+        tuple(violations),
     )
 
 
@@ -236,7 +241,6 @@ def record_gate(
     decision: GateRecord,
     champion_before: ChampionInfo | None,
     name: str = REGISTERED_MODEL,
-    violations: Sequence[str] = (),
 ) -> ChampionInfo:
     """Tag the candidate version with the decision (and, as `gate_monotonicity`, the class pairs
     whose default rate falls beyond noise, or `monotone`) and return the champion the gate
@@ -252,7 +256,7 @@ def record_gate(
         if decision.champion_test is None
         else f"{decision.champion_test:.6f}",
         "gate_champion_version": "" if champion_before is None else champion_before.version,
-        "gate_monotonicity": "; ".join(violations) if violations else "monotone",
+        "gate_monotonicity": "; ".join(decision.violations) if decision.violations else "monotone",
     }
     for key, value in tags.items():
         client.set_model_version_tag(name, candidate.version, key, value)

@@ -683,9 +683,7 @@ def decide(
             "; ".join(violations),
             "" if before.test is not None else "; no champion can serve, so it serves, flagged",
         )
-    champion_after = registry.record_gate(
-        client, challenger, decision, before.info, violations=violations
-    )
+    champion_after = registry.record_gate(client, challenger, decision, before.info)
     return RegistryOutcome(version_tags, challenger, decision, champion_after)
 
 
