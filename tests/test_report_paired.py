@@ -66,3 +66,11 @@ def test_every_other_run_is_tested_against_the_champion():
     assert list(table["metric"]) == list(bootstrap.PAIRED_METRICS)
     assert table["told_apart"].tolist() == [(r.low > 0) or (r.high < 0) for r in table.itertuples()]
     assert bootstrap.against_champion(runs, predictions, "gone", 50, 0.95, 1).empty
+
+
+def test_a_run_on_other_test_rows_than_the_champion_is_refused_by_name():
+    champion, other = _paired_frames(200, shift=0.0)
+    runs = pd.DataFrame({"run_id": ["c", "o"]})
+    predictions = {"c": {"test": champion}, "o": {"test": other.iloc[:-4]}}
+    with pytest.raises(bootstrap.BootstrapError, match="run o: its test rows"):
+        bootstrap.against_champion(runs, predictions, "c", 20, 0.95, 1)

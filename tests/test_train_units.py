@@ -306,7 +306,7 @@ def test_rescore_champion_scores_only_a_champion_that_can_serve_today(inputs, gr
     assert train_run.rescore_champion(ours, lacking, "roc_auc").test is None
 
 
-def test_champion_figures_and_the_registry_record_follow_the_gate(inputs, grid, monkeypatch):
+def test_champion_figures_and_the_registry_record_follow_the_gate(inputs, grid):
     best = grid[0].best
     described = inputs.described
     tags = train_run.version_tags_for(best, described, "roc_auc")
@@ -319,9 +319,10 @@ def test_champion_figures_and_the_registry_record_follow_the_gate(inputs, grid, 
     challenger = champion("2", tags)
     old_tags = dataclasses.replace(tags, threshold=0.5, model="old")
     old = champion("1", old_tags)
-    before = train_run.ChampionBefore(old, test=0.9, probability=np.full(len(inputs.test), 0.2))
-    sentinel = object()
-    monkeypatch.setattr(registry, "load_version", lambda version: sentinel)
+    sentinel = object()  # the model rescore_champion loaded: not loaded again
+    before = train_run.ChampionBefore(
+        old, test=0.9, probability=np.full(len(inputs.test), 0.2), model=sentinel
+    )
 
     # kept: the old champion's model, tags and probabilities; the oracle beside it
     kept = train_run.RegistryOutcome(

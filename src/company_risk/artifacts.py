@@ -41,6 +41,7 @@ IMPORTANCE = "feature_importance.csv"
 # snapshot_date and label, then a probability column per variant, named by it: the base first,
 # then the base plus each network addition, then every feature last
 ABLATION = "ablation/test_predictions.parquet"
+ABLATION_MODEL_PARAM = "ablation_model"  # the parent run's param naming its model
 
 # ------------------------------------------------------------------------------ data files
 DROP_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")  # data/raw/<YYYY-MM-DD>/: the day it was collected

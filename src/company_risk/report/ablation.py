@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from company_risk.artifacts import ABLATION_MODEL_PARAM
 from company_risk.metrics import binary_metrics
 from company_risk.report import compare
 from company_risk.report.bootstrap import BootstrapError, bootstrap_intervals, paired_differences
@@ -36,7 +37,6 @@ METRICS = ("roc_auc", "precision_top5")
 # sign (a feature that changes a handful of near-tied rankings): not "told apart"
 NEGLIGIBLE = 0.001
 KEYS = (*FEATURE_KEYS, LABEL)
-MODEL_PARAM = "ablation_model"  # the parent run's param naming the ablation's model
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def ablation_section(ev: Evidence) -> Section:
         f = ablation_figures(ev.ablation, cfg.bootstrap_rounds, cfg.confidence, cfg.seed)
     except BootstrapError as exc:
         return Section(TITLE, [Note(text("ablation.unusable", reason=str(exc)))])
-    model = ev.runs.parent_params.get(MODEL_PARAM)
+    model = ev.runs.parent_params.get(ABLATION_MODEL_PARAM)
     rounds = int(f.differences["rounds"].min())
     blocks: list = [
         Paragraph(

@@ -582,6 +582,7 @@ class ChampionBefore:
     info: registry.ChampionInfo | None
     test: float | None = None
     probability: np.ndarray | None = None
+    model: Any = field(default=None, compare=False)  # loaded once; kept if it stays champion
 
 
 def rescore_champion(
@@ -591,11 +592,12 @@ def rescore_champion(
     # a version without this project's tags cannot be kept: it is not scored, so replaced
     if champion is None or champion.tags is None:
         return ChampionBefore(champion)
-    probability = _score_version(champion.version, test)
+    model = registry.load_version(champion.version)
+    probability = _probabilities(model, test)
     if probability is None:
         return ChampionBefore(champion)
     return ChampionBefore(
-        champion, _metric_on(metric, test[LABEL].to_numpy(), probability), probability
+        champion, _metric_on(metric, test[LABEL].to_numpy(), probability), probability, model
     )
 
 
@@ -712,9 +714,8 @@ def champion_figures(
     if outcome.challenger_is_champion:
         model, probability, tags = best.model, best.test_probability, outcome.version_tags
     else:
-        model = registry.load_version(outcome.champion_after.version)
-        probability, tags = before.probability, outcome.champion_after.tags
-    assert tags is not None and probability is not None  # a kept champion scored today's rows
+        model, probability, tags = before.model, before.probability, outcome.champion_after.tags
+    assert tags is not None and probability is not None and model is not None  # kept: re-scored
     metrics, report, oracle = figures_on_test(test, probability, tags.threshold, truth)
     return ChampionFigures(model, tags, probability, metrics, report, oracle)
 
@@ -799,7 +800,7 @@ def fit_term_structure(
     if outcome.challenger_is_champion:
         val_probability = best.val_probability
     else:
-        val_probability = _score_version(outcome.champion_after.version, val)
+        val_probability = _probabilities(figures.model, val)
     if val_probability is None:  # cannot happen: the kept champion scored today's test rows
         raise TrainError(
             f"champion version {outcome.champion_after.version} cannot score the validation rows"
@@ -850,7 +851,7 @@ def log_ablation(inputs: TrainInputs, cfg: ModelsConfig) -> pd.DataFrame | None:
         table.to_parquet(path, index=False)
         mlflow.log_artifact(str(path), artifact_path=str(Path(art.ABLATION).parent))
     seconds = time.perf_counter() - started
-    mlflow.log_param("ablation_model", ABLATION_MODEL)
+    mlflow.log_param(art.ABLATION_MODEL_PARAM, ABLATION_MODEL)
     mlflow.log_metric("ablation_seconds", seconds)
     log.info(
         "ablation: %d variants on %d test rows (%.1f s)",
@@ -1007,14 +1008,13 @@ def run_training(
     )
 
 
-def _score_version(version: str, test: pd.DataFrame) -> np.ndarray | None:
-    """The registered version's probabilities on the test rows, or None when it needs feature
-    columns the current table no longer has."""
-    model = registry.load_version(version)
+def _probabilities(model: Any, rows: pd.DataFrame) -> np.ndarray | None:
+    """A served model's probabilities on `rows`, or None when it needs feature columns the
+    current table no longer has."""
     columns = list(model.named_steps["prep"].feature_names_in_)
-    if any(c not in test.columns for c in columns):
+    if any(c not in rows.columns for c in columns):
         return None
-    return model.predict_proba(test[columns])[:, 1]
+    return model.predict_proba(rows[columns])[:, 1]
 
 
 def _write_reports(
