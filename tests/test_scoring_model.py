@@ -72,6 +72,15 @@ PHRASES = {
 
 def _facts(ids) -> pd.DataFrame:
     facts = pd.DataFrame(index=pd.Index(ids, name="company_id"))
+    facts["name"] = [f"Firma {c} OÜ" for c in ids]
+    facts[["legal_form", "county", "ehak_code", "nace_code"]] = (
+        "OÜ",
+        "Harju maakond",
+        "0784",
+        "62.01",
+    )
+    facts["capital"] = 2500.0
+    facts["vat_number"] = ""
     facts["status"] = "R"
     facts["tax_debt"] = 0.0
     facts["tax_debt_days"] = np.nan

@@ -15,7 +15,18 @@ import pandas as pd
 from company_risk.features.descriptive import due_year
 from company_risk.formats import BOARD_ROLES
 
+# the register's own description of the company at D (company_risk.schemas companies)
+REGISTER_FACTS = {
+    "name": "str",
+    "legal_form": "str",  # the general data's short code: OÜ, AS, ...
+    "county": "str",
+    "ehak_code": "str",  # the address's administrative unit
+    "nace_code": "str",  # main activity
+    "capital": "float64",  # share capital, in its currency
+    "vat_number": "str",  # "" when not VAT-registered
+}
 FACT_COLUMNS = {
+    **REGISTER_FACTS,
     "status": "str",  # R L N K at D ("K" for a company deleted or gone from the register)
     "tax_debt": "float64",  # EUR on the latest tax-debtor list <= D; 0 when not listed
     "tax_debt_days": "float64",  # days since the oldest unpaid claim fell due; NaN without debt
@@ -45,6 +56,13 @@ def company_facts(
     known = companies.loc[companies["valid_from"] <= t]
     first_registered = known.groupby("company_id")["first_registered"].min()
     out = pd.DataFrame(index=pd.Index(first_registered.index.astype("str"), name="company_id"))
+    source = {c: c for c in REGISTER_FACTS} | {"legal_form": "legal_form_code"}
+    register = known.sort_values(["company_id", "valid_from"], kind="stable")
+    register = register.groupby("company_id")[list(source.values())].last()
+    register = register.set_axis(list(source), axis=1).reindex(out.index)
+    out[list(REGISTER_FACTS)] = register.fillna(
+        {c: "" for c, t in REGISTER_FACTS.items() if t == "str"}
+    )
 
     status = tables["status_history"]
     status = status.loc[(status["published_on"] <= t) & (status["valid_from"] <= t)]
