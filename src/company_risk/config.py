@@ -549,6 +549,44 @@ class ReportConfig:
         )
 
 
+# ------------------------------------------------------------------------------------- serve
+@dataclass(frozen=True)
+class ServeConfig:
+    """The HTTP API (`company-risk serve`, company_risk.serve): where it listens, what it keeps
+    in memory, what it refuses, and how it delivers watchlist alerts to webhooks."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    history_days: int = 90  # scored days kept in memory for `history` (the `days` maximum)
+    max_age_days: int = 2  # /healthz says `stale` when the served day is older than this
+    poll_seconds: float = 5.0  # how often the server looks for a newer complete partition
+    max_body_bytes: int = 1_048_576  # a request body larger than this is refused (413)
+    max_query_codes: int = 10_000  # registry codes in one POST /v1/companies/query
+    alerts_limit: int = 100_000  # alerts in one GET /v1/alerts response (the rest: a later page)
+    webhook_timeout_s: float = 10.0  # one delivery attempt's connect + read timeout
+    webhook_attempts: int = 5  # attempts per delivery before it is recorded as failed
+    webhook_backoff_s: float = 2.0  # wait before the 2nd attempt; doubles after each failure
+    session_hours: float = 8.0  # a browser's sign-in to the company card lasts this long
+
+    def __post_init__(self) -> None:
+        _check(
+            "serve",
+            self,
+            host=_Rule(lambda v: isinstance(v, str) and bool(v.strip()), "a host name or address"),
+            port=_within(1, 65535, "[]"),
+            history_days=_COUNT,
+            max_age_days=_NON_NEGATIVE,
+            poll_seconds=_above(0),
+            max_body_bytes=_at_least(1024),
+            max_query_codes=_COUNT,
+            alerts_limit=_COUNT,
+            webhook_timeout_s=_above(0),
+            webhook_attempts=_COUNT,
+            webhook_backoff_s=_NON_NEGATIVE,
+            session_hours=_above(0),
+        )
+
+
 @dataclass(frozen=True)
 class Params:
     synth: SynthConfig = field(default_factory=SynthConfig)
@@ -559,6 +597,7 @@ class Params:
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
 
 # ------------------------------------------------------------------------------------- paths
@@ -595,6 +634,15 @@ class ProjectPaths:
     @property
     def scores(self) -> Path:
         return self.root / "data" / "scores"
+
+    @property
+    def serve_store(self) -> Path:
+        """The API's embedded store (SQLite): API keys (hashed), watchlists, deliveries."""
+        return self.root / "data" / "serve" / "serve.sqlite"
+
+    @property
+    def digests(self) -> Path:
+        return self.root / "data" / "digests"
 
     @property
     def models(self) -> Path:
