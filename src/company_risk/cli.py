@@ -82,7 +82,14 @@ def main(
     _ctx = Context(project_dir, params_file, wait)
 
 
-def command(fn=None, *, writes: bool | None = None):
+keys_app = typer.Typer(
+    help="API keys of `serve`: add, list, revoke (only a hash of each key is stored).",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+def command(fn=None, *, writes: bool | None = None, group: typer.Typer | None = None):
     """A subcommand whose named failures (`CompanyRiskError`) end as one line on stderr and
     exit code 2; any other exception is a bug and keeps its traceback.
 
@@ -93,7 +100,7 @@ def command(fn=None, *, writes: bool | None = None):
         raise TypeError("declare each command with @command(writes=True) or @command(writes=False)")
 
     def register(fn):
-        name = fn.__name__.replace("_", "-")
+        name = fn.__name__.strip("_").replace("_", "-")  # `list_` is `list`
 
         def checked(*args, **kwargs):
             _ = ctx().params  # params.yaml is read and checked before the command does any work
@@ -111,7 +118,7 @@ def command(fn=None, *, writes: bool | None = None):
             except CompanyRiskError as exc:
                 raise _fail(str(exc)) from exc
 
-        return app.command()(run)
+        return (group or app).command(name)(run)
 
     return register
 
@@ -499,6 +506,83 @@ def daily(
         )
         result = score_day(job, day)
         log.info("wrote %s", stagelog.describe(result.path))
+
+
+# ----------------------------------------------------------------------------------- serve
+@command(writes=False)
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default serve.host).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default serve.port).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Scored partitions date=D/ (default data/scores).")
+    ] = None,
+    store: Annotated[
+        Path | None, typer.Option(help="Keys and watchlists (default data/serve/serve.sqlite).")
+    ] = None,
+) -> None:
+    """The HTTP API and company card over the newest complete scored day."""
+    import uvicorn
+
+    from company_risk.serve.app import create_app
+    from company_risk.store import Store
+
+    c = ctx()
+    cfg = c.params.serve
+    host, port = host or cfg.host, port or cfg.port
+    app_ = create_app(
+        out or c.paths.scores,
+        Store(store or c.paths.serve_store),
+        cfg,
+        today=dt.date.today,
+        now=lambda: dt.datetime.now(dt.UTC),
+        own_host=host,
+        own_port=port,
+    )
+    uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def _store(path: Path | None):
+    from company_risk.store import Store
+
+    return Store(path or ctx().paths.serve_store)
+
+
+_STORE_HELP = "The API's store (default data/serve/serve.sqlite)."
+
+
+@command(writes=False, group=keys_app)
+def add(
+    name: Annotated[str, typer.Argument(help="Who the key is for (letters, digits, - and _).")],
+    write: Annotated[bool, typer.Option("--write", help="May also change watchlists.")] = False,
+    store: Annotated[Path | None, typer.Option(help=_STORE_HELP)] = None,
+) -> None:
+    """Make an API key and print it: the only time it is shown (only its hash is kept)."""
+    key = _store(store).add_key(name, "write" if write else "read", dt.datetime.now(dt.UTC))
+    typer.echo(key)
+    typer.secho(
+        f"key {name!r} ({'write' if write else 'read'}) made; it is not shown again",
+        err=True,
+    )
+
+
+@command(writes=False, group=keys_app)
+def list_(store: Annotated[Path | None, typer.Option(help=_STORE_HELP)] = None) -> None:
+    """The keys: name, scope, made, revoked (never the key or its hash)."""
+    for key in _store(store).list_keys():
+        state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
+        typer.echo(f"{key.name}\t{key.scope}\tmade {key.created_at}\t{state}")
+
+
+@command(writes=False, group=keys_app)
+def revoke(
+    name: Annotated[str, typer.Argument(help="The key's name.")],
+    store: Annotated[Path | None, typer.Option(help=_STORE_HELP)] = None,
+) -> None:
+    """Revoke a key; the server refuses it from its next request on."""
+    _store(store).revoke_key(name, dt.datetime.now(dt.UTC))
+    typer.echo(f"key {name!r} revoked")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -131,9 +131,12 @@ class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+        finally:
+            db.close()
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -153,7 +156,7 @@ class Store:
     # ----------------------------------------------------------------------------- api keys
     def add_key(self, name: str, scope: str, now: dt.datetime) -> str:
         """Make a key called `name` and return it: the only time it is ever seen in full."""
-        check_name(name)
+        check_name(name, "key name")
         if scope not in SCOPES:
             raise StoreError(f"key scope {scope!r}: expected one of {', '.join(SCOPES)}")
         key = KEY_PREFIX + secrets.token_urlsafe(32)

@@ -94,10 +94,11 @@ class Watchlist:
         }
 
 
-def check_name(name: str) -> str:
+def check_name(name: str, what: str = "watchlist name") -> str:
+    """A name that is safe as a store key and as a file name (a digest's)."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise WatchlistError(
-            f"watchlist name {name!r}: 1-64 letters, digits, '-' or '_', starting with a "
+            f"{what} {name!r}: 1-64 letters, digits, '-' or '_', starting with a "
             "letter or digit"
         )
     return name

@@ -1,0 +1,373 @@
+"""The scored day the API serves, held in memory, and the switch to a newer one.
+
+A `ServedDay` is immutable: the newest complete partition's scores, the probability and class
+of every company on each of the last `serve.history_days` scored days, and those days' alerts.
+Every request takes the current `ServedDay` once (`Served.day`), so a response is built from
+one day even while the watcher swaps in the next: the swap replaces one reference, it never
+edits a day in place. A new day is built from the old one plus the new partition (its history
+shifts by one column), so a switch reads one partition, not ninety.
+
+The JSON shape of a company is `company_record`'s, used by the single look-up, the bulk query
+and the company card alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from company_risk import artifacts
+from company_risk.atomic import recover
+from company_risk.schemas import RISK_CLASSES
+
+log = logging.getLogger("company_risk.serve")
+
+HISTORY_COLUMNS = ["company_id", "probability", "risk_class"]
+TERM_COLUMNS = ("pd_3m", "pd_6m", "pd_9m")
+FACT_FIELDS = (  # scores column -> the `facts` object of a company (never a person)
+    "tax_debt",
+    "tax_debt_days",
+    "board_size",
+    "last_report_year",
+    "overdue_report_year",
+    "overdue_reports",
+    "revenue",
+    "equity",
+    "capital",
+)
+_CLASS_CODE = {c: i for i, c in enumerate(RISK_CLASSES)}
+
+
+class NoScoredDay(LookupError):
+    """No complete partition to serve yet."""
+
+
+@dataclass(frozen=True)
+class History:
+    """Probability and class of each company on each kept day (columns: `dates`, oldest first);
+    NaN / -1 where a company was not scored that day."""
+
+    dates: tuple[dt.date, ...]
+    position: Mapping[str, int]
+    probability: np.ndarray  # float32, companies × days
+    klass: np.ndarray  # int8 index into RISK_CLASSES, -1: not scored
+
+    @classmethod
+    def from_days(cls, days: list[tuple[dt.date, pd.DataFrame]]) -> History:
+        ids = pd.Index([], dtype="str")
+        for _, frame in days:
+            ids = ids.union(pd.Index(frame["company_id"]))
+        position = {c: i for i, c in enumerate(ids)}
+        probability = np.full((len(ids), len(days)), np.nan, dtype=np.float32)
+        klass = np.full((len(ids), len(days)), -1, dtype=np.int8)
+        for column, (_, frame) in enumerate(days):
+            rows = ids.get_indexer(frame["company_id"])
+            probability[rows, column] = frame["probability"].to_numpy(dtype=np.float32)
+            klass[rows, column] = frame["risk_class"].map(_CLASS_CODE).to_numpy(dtype=np.int8)
+        return cls(tuple(d for d, _ in days), position, probability, klass)
+
+    def of(self, company_id: str, days: int) -> list[dict[str, Any]]:
+        row = self.position.get(company_id)
+        if row is None:
+            return []
+        out = []
+        for column in range(max(0, len(self.dates) - days), len(self.dates)):
+            code = int(self.klass[row, column])
+            if code < 0:
+                continue
+            out.append(
+                {
+                    "date": self.dates[column].isoformat(),
+                    "probability": round(float(self.probability[row, column]), 6),
+                    "risk_class": RISK_CLASSES[code],
+                }
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class ServedDay:
+    date: dt.date
+    folder: Path
+    manifest: Mapping[str, Any]
+    scores: pd.DataFrame  # sorted by company_id
+    position: Mapping[str, int]
+    history: History
+    alerts: pd.DataFrame  # the kept days' alerts, oldest day first
+    manifest_mtime: float
+
+    @property
+    def model_version(self) -> str:
+        model = self.manifest.get("model") or {}
+        return str(model.get("version", ""))
+
+    @property
+    def model_name(self) -> str:
+        model = self.manifest.get("model") or {}
+        return str(model.get("name", ""))
+
+    def company(self, company_id: str, days: int) -> dict[str, Any] | None:
+        """The API's record of one company, with its history over the last `days` scored days
+        (None: not scored today)."""
+        row = self.position.get(company_id)
+        if row is None:
+            return None
+        (record,) = company_records(self.scores.iloc[[row]], self)
+        record["history"] = self.history.of(company_id, days)
+        return record
+
+    def companies(self, codes: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
+        """(records of the codes scored today, in the order asked; codes not scored)."""
+        rows, unknown = [], []
+        for code in codes:
+            row = self.position.get(code)
+            if row is None:
+                unknown.append(code)
+            else:
+                rows.append(row)
+        return company_records(self.scores.iloc[rows], self), unknown
+
+    def alerts_since(
+        self, since: dt.date, kinds: Iterable[str] = (), codes: Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        out = self.alerts
+        out = out.loc[out["date"] >= since.isoformat()]
+        kinds = tuple(kinds)
+        if kinds:
+            out = out.loc[out["kind"].isin(kinds)]
+        if codes is not None:
+            out = out.loc[out["company_id"].isin(set(codes))]
+        return out
+
+    def age_days(self, today: dt.date) -> int:
+        return (today - self.date).days
+
+
+def _policy(text: str) -> list[str]:
+    return [p for p in str(text).split("; ") if p]
+
+
+def _number(value: Any) -> float | int | None:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return value
+
+
+def company_records(rows: pd.DataFrame, day: ServedDay) -> list[dict[str, Any]]:
+    """One JSON-ready dict per row of the scores: the fields every company response has."""
+    reasons = [c for c in rows.columns if c.startswith("reason_") and c[7:].isdigit()]
+    reasons.sort(key=lambda c: int(c[7:]))
+    terms = [c for c in TERM_COLUMNS if c in rows.columns]
+    facts = [c for c in FACT_FIELDS if c in rows.columns]
+    data = {c: rows[c].tolist() for c in rows.columns}
+    n = len(rows)
+    blank = [""] * n
+    out = []
+    for i in range(n):
+        payment = data["payment_term_days"][i]
+        record = {
+            "registry_code": data["company_id"][i],
+            "name": data.get("name", blank)[i],
+            "status": "R",
+            "legal_form": data.get("legal_form", blank)[i],
+            "county": data.get("county", blank)[i],
+            "main_activity": data.get("nace_code", blank)[i],
+            "vat_registered": bool(data.get("vat_number", blank)[i]),
+            "score_date": day.date.isoformat(),
+            "probability": round(float(data["probability"][i]), 6),
+            "term_structure": ({c: round(float(data[c][i]), 6) for c in terms} if terms else None),
+            "risk_class": data["risk_class"][i],
+            "class_name": data["class_name"][i],
+            "policy": _policy(data["policy"][i]),
+            "data_depth": data.get("data_depth", [None] * n)[i],
+            "recommendation": data["recommendation"][i],
+            "credit_limit": _number(data["credit_limit"][i]),
+            "payment_term_days": _number(payment),
+            "credit_note": data["credit_note"][i],
+            "reasons": [data[c][i] for c in reasons if data[c][i]],
+            "facts": {c: _number(data[c][i]) for c in facts},
+            "model_version": day.model_version,
+        }
+        out.append(record)
+    return out
+
+
+# ------------------------------------------------------------------------------- loading
+def _read_alerts(folder: Path, date: dt.date) -> pd.DataFrame:
+    path = folder / artifacts.ALERTS_FILE
+    if not path.exists():
+        return pd.DataFrame(columns=["company_id", "date", "kind"], dtype="str")
+    frame = pd.read_csv(path, dtype="str", keep_default_na=False)
+    frame["date"] = date.isoformat()
+    return frame
+
+
+def _history_frame(out: Path, date: dt.date) -> pd.DataFrame:
+    return artifacts.read_scores(out, date, columns=HISTORY_COLUMNS)
+
+
+def load_day(out: Path, history_days: int, previous: ServedDay | None = None) -> ServedDay:
+    """The newest complete partition under `out`, with its history; `previous` (the day served
+    until now) lends the history it already holds."""
+    dates = artifacts.list_partitions(out)
+    if not dates:
+        raise NoScoredDay(f"no complete partition under {out}")
+    date = dates[-1]
+    kept = dates[-history_days:]
+    folder = artifacts.partition_dir(out, date)
+    recover(folder)
+    manifest_path = folder / artifacts.MANIFEST_FILE
+    mtime = manifest_path.stat().st_mtime
+    manifest = artifacts.read_manifest(out, date)
+    scores = artifacts.read_scores(out, date).sort_values("company_id", kind="stable")
+    scores = scores.reset_index(drop=True)
+    position = {c: i for i, c in enumerate(scores["company_id"])}
+
+    reused: dict[dt.date, pd.DataFrame] = {}
+    reused_alerts: dict[dt.date, pd.DataFrame] = {}
+    if previous is not None:
+        for d, frame in _history_days(previous):
+            if d in kept and d != date:
+                reused[d] = frame
+        for d, frame in previous.alerts.groupby("date", sort=False):
+            day = dt.date.fromisoformat(d)
+            if day in kept and day != date:
+                reused_alerts[day] = frame
+    missing = [d for d in kept if d not in reused and d != date]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        frames = dict(
+            zip(missing, pool.map(lambda d: _history_frame(out, d), missing), strict=True)
+        )
+        alert_days = [d for d in kept if d not in reused_alerts]
+        alerts = dict(
+            zip(
+                alert_days,
+                pool.map(lambda d: _read_alerts(artifacts.partition_dir(out, d), d), alert_days),
+                strict=True,
+            )
+        )
+    frames[date] = scores[HISTORY_COLUMNS]
+    history = History.from_days([(d, reused.get(d, frames.get(d))) for d in kept])
+    all_alerts = pd.concat(
+        [reused_alerts.get(d, alerts.get(d)) for d in kept], ignore_index=True
+    ).fillna("")
+    return ServedDay(date, folder, manifest, scores, position, history, all_alerts, mtime)
+
+
+def _history_days(day: ServedDay) -> list[tuple[dt.date, pd.DataFrame]]:
+    """A served day's history back as one frame per day (for the next day to reuse)."""
+    ids = np.array(list(day.history.position), dtype=object)
+    out = []
+    for column, date in enumerate(day.history.dates):
+        klass = day.history.klass[:, column]
+        scored = klass >= 0
+        out.append(
+            (
+                date,
+                pd.DataFrame(
+                    {
+                        "company_id": ids[scored],
+                        "probability": day.history.probability[scored, column],
+                        "risk_class": np.asarray(RISK_CLASSES, dtype=object)[klass[scored]],
+                    }
+                ),
+            )
+        )
+    return out
+
+
+class Served:
+    """The day being served and the watcher that swaps in a newer one.
+
+    `on_new_day` is called (in the watcher's thread) with each day after it becomes the
+    served one, the first included: the webhook deliveries hang there.
+    """
+
+    def __init__(
+        self,
+        out: Path,
+        history_days: int,
+        poll_seconds: float,
+        on_new_day: Callable[[ServedDay], None] | None = None,
+    ):
+        self.out = Path(out)
+        self.history_days = history_days
+        self.poll_seconds = poll_seconds
+        self.on_new_day = on_new_day
+        self._day: ServedDay | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._swap = threading.Lock()
+
+    def day(self) -> ServedDay:
+        day = self._day
+        if day is None:
+            raise NoScoredDay(f"no complete partition under {self.out}")
+        return day
+
+    def refresh(self) -> bool:
+        """Serve the newest complete partition if it is not the one served (a newer date, or
+        the same day re-scored); True when the served day changed."""
+        with self._swap:
+            current = self._day
+            dates = artifacts.list_partitions(self.out)
+            if not dates:
+                return False
+            if current is not None and dates[-1] == current.date:
+                manifest = artifacts.partition_dir(self.out, current.date) / artifacts.MANIFEST_FILE
+                try:
+                    if manifest.stat().st_mtime == current.manifest_mtime:
+                        return False
+                except FileNotFoundError:
+                    return False
+            started = time.perf_counter()
+            reuse = current if current is not None and dates[-1] != current.date else None
+            day = load_day(self.out, self.history_days, reuse)
+            self._day = day
+        log.info(
+            "serving %s: %d companies, model %s v%s, %d day(s) of history (%.2f s)",
+            day.date,
+            len(day.scores),
+            day.model_name,
+            day.model_version,
+            len(day.history.dates),
+            time.perf_counter() - started,
+        )
+        if self.on_new_day is not None:
+            try:
+                self.on_new_day(day)
+            except Exception:  # a failing hook must not stop the serving
+                log.exception("after switching to %s", day.date)
+        return True
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, name="partition-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.refresh()
+            except Exception:  # a half-readable partition now; the next poll tries again
+                log.exception("looking for a newer partition under %s", self.out)
