@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shap
 import xgboost
 from scipy.special import expit, logit
 from sklearn.calibration import CalibratedClassifierCV
@@ -122,6 +121,8 @@ def _additive(est, Xt: np.ndarray, approximate: bool) -> tuple[np.ndarray, float
     if isinstance(est, LogisticRegression):
         # decision_function = intercept + coef . x; the calibrator is fed the decision function
         return Xt * est.coef_[0], float(est.intercept_[0]), "identity"
+    import shap  # 2 s to import; only scikit-learn's trees need it, not every `score`/`daily`
+
     explainer = shap.TreeExplainer(est)
     values = explainer.shap_values(
         Xt,
