@@ -4,9 +4,12 @@
   `personal_data` (report, notebook tests), `pristine` and `case` (the tiny world's drops before
   a bad one: test_ingest_bad, test_ingest_bounds), `project` (the tiny world's drops and a
   champion: test_scoring_run, test_spark). A module's own fixture of the same name (as
-  test_ingest_gates' `pristine`, test_lock's `project`) takes precedence there.
+  test_ingest_gates' `pristine`, test_lock's `project`) takes precedence there. `serve_setup`
+  and `api` (the test_serve_* modules): a copy of the tiny world's scored days with a fresh
+  store, and the API running over them on a loopback port.
 - builders.py and builders_example.py: the plain data makers (functions, classes, constants)
-  that tests and these fixtures import; see builders.py.
+  that tests and these fixtures import; see builders.py. serving.py: the API tests' server
+  thread, webhook receiver and scored-day writer.
 - A helper or fixture only one module uses stays in that module; test modules never import
   each other.
 """
@@ -185,3 +188,21 @@ def evidence(tiny_project):
         ReportSources.from_paths(paths, paths.params, paths.tracking_uri({})),
         load_params(paths.params),
     )
+
+
+# ----------------------------------------------------------------- the API (test_serve_*.py)
+# The servers, the receiver and the day writer are plain helpers in serving.py.
+@pytest.fixture
+def serve_setup(tiny_project, tmp_path):
+    """This test's copy of the tiny world's two scored days, a fresh store with a read and a
+    write key, the short test settings and fixed clocks (serving.ServeSetup)."""
+    from serving import ServeSetup
+
+    return ServeSetup.make(tiny_project / "data" / "scores", tmp_path)
+
+
+@pytest.fixture
+def api(serve_setup):
+    """The API over `serve_setup`, running on a free loopback port (serving.Api)."""
+    with serve_setup.running() as running:
+        yield running

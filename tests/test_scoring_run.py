@@ -63,7 +63,15 @@ def test_backfill_scores_each_day_in_order(project, tmp_path):
     last = json.loads((out / "date=2021-03-03" / "_manifest.json").read_text())
     assert last["previous_partition"] == "2021-03-02"
     alerts = pd.read_csv(out / "date=2021-03-03" / "alerts.csv", dtype=str)
-    assert list(alerts.columns) == ["company_id", "date", "kind", "before", "after", "detail"]
+    assert list(alerts.columns) == [
+        "company_id",
+        "date",
+        "kind",
+        "before",
+        "after",
+        "detail",
+        "probability",
+    ]
 
 
 def _job(project, out, watchlist=None):

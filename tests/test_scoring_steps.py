@@ -16,8 +16,8 @@ from company_risk.features import descriptive
 from company_risk.schemas import INTERIM_TABLES
 from company_risk.scoring import ScoringError
 from company_risk.scoring import facts as scoring_facts
-from company_risk.scoring.alerts import ALERT_COLUMNS, NEEDED
-from company_risk.scoring.facts import company_facts
+from company_risk.scoring.alerts import ALERT_COLUMNS, NEEDED, on_watchlist
+from company_risk.scoring.facts import REGISTER_FACTS, company_facts
 from company_risk.scoring.model import LoadedModel, ModelRef
 from company_risk.scoring.reasons import fact_texts
 from company_risk.scoring.run import (
@@ -147,6 +147,10 @@ def scores_frame(ids: list[str], probability: list[float], risk_class: list[str]
             "tax_debt": 0.0,
             "board_size": np.ones(len(ids), dtype="int64"),
             "overdue_report_year": np.nan,
+            **{
+                c: pd.Series(["" if t == "str" else np.nan] * len(ids), dtype=t)
+                for c, t in REGISTER_FACTS.items()
+            },
         }
     )
 
@@ -220,7 +224,7 @@ def test_day_alerts_compare_with_the_previous_day_and_keep_the_watchlist():
         (FULL, "report_overdue"),  # its 2024 report from 1 July
         (GAP, "report_overdue"),  # the 2024 report too, after 2023's
     }
-    mine = day_alerts(tables, day, previous, today, EVE, DAY, CFG, frozenset({GAP}))
+    mine = on_watchlist(alerts, frozenset({GAP}))
     assert mine["company_id"].tolist() == [GAP] and mine.index.tolist() == [0]
     # the first day: nothing to compare with, and no board change counted
     empty = previous.head(0)
@@ -297,6 +301,7 @@ def test_day_manifest_records_inputs_versions_counts_and_the_timings_so_far(tmp_
         "recommendations",
         "alerts",
         "alerts_per_kind",
+        "score_alerts_held_back",
         "probability_quantiles",
         "drift",
         "timings_s",

@@ -138,12 +138,7 @@ def previous_partition(out: Path, date: dt.date) -> dt.date | None:
 
 def read_scores(out: Path, date: dt.date, columns: list[str] | None = None) -> pd.DataFrame:
     """A partition's scores: `scores.parquet`, or the Spark engine's `part-*.parquet` files."""
-    folder = partition_dir(out, date)
-    recover(folder)
-    single = folder / SCORES_FILE
-    files = [single] if single.exists() else sorted(folder.glob(SPARK_SCORES_GLOB))
-    if not files:
-        raise ArtifactError(f"{folder}: no scores file in the partition")
+    folder, files = _scores_files(out, date)
     try:
         frames = [pd.read_parquet(f, columns=columns) for f in files]
     except (OSError, ValueError, KeyError) as exc:
@@ -153,6 +148,51 @@ def read_scores(out: Path, date: dt.date, columns: list[str] | None = None) -> p
 
 def read_manifest(out: Path, date: dt.date) -> dict[str, Any]:
     return read_json_object(partition_dir(out, date) / MANIFEST_FILE)
+
+
+def scores_columns(out: Path, date: dt.date) -> list[str]:
+    """The columns of a partition's scores, read from the parquet schema alone, so a reader can
+    ask `read_scores` for exactly the optional columns the day has (the `pd_<h>m` horizons)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder, files = _scores_files(out, date)
+    try:
+        return list(pq.read_schema(files[0]).names)
+    except (OSError, pa.ArrowException) as exc:
+        raise ArtifactError(f"{folder}: cannot read the scores' columns ({exc})") from exc
+
+
+def _scores_files(out: Path, date: dt.date) -> tuple[Path, list[Path]]:
+    """The partition's folder (recovered from an interrupted re-score) and its scores files."""
+    folder = partition_dir(out, date)
+    recover(folder)
+    single = folder / SCORES_FILE
+    files = [single] if single.exists() else sorted(folder.glob(SPARK_SCORES_GLOB))
+    if not files:
+        raise ArtifactError(f"{folder}: no scores file in the partition")
+    return folder, files
+
+
+# ---------------------------------------------------------------------------------- digests
+# data/digests/date=D/<watchlist>.html and .json: the daily job's digest of each watchlist
+DIGESTS_FOLDER = "digests"
+DIGEST_HTML, DIGEST_JSON = ".html", ".json"  # the suffixes of a watchlist's two digest files
+
+
+def digest_file(folder: Path, name: str, suffix: str) -> Path:
+    """Watchlist `name`'s digest (`suffix` DIGEST_HTML or DIGEST_JSON) in a day's digest
+    folder, `partition_dir(<digests>, D)`."""
+    return Path(folder) / f"{name}{suffix}"
+
+
+# ------------------------------------------------------------------------ portfolio reports
+# under reports/portfolio/ by default (`company-risk portfolio`)
+PORTFOLIO_PAGE = "portfolio.html"  # the page: plots and tables, self-contained
+PORTFOLIO_INVOICES = "portfolio.csv"  # one row per open invoice, with its customer's score
+PORTFOLIO_INVOICES_PARQUET = "portfolio.parquet"  # the same rows, typed
+PORTFOLIO_BAD_ROWS = "bad_rows.csv"  # the ledger's rows left out: line, field, value, reason
+EXAMPLE_LEDGER = "example_ledger.csv"  # the sample ledger `portfolio --example` writes and reads
 
 
 # -------------------------------------------------------------------------------- records

@@ -472,16 +472,32 @@ def daily(
     ] = None,
     model_uri: Annotated[str | None, typer.Option(help="As for `score`.")] = None,
     watchlist: Annotated[
-        Path | None, typer.Option(help="Registry codes: alerts for these only.")
+        Path | None,
+        typer.Option(
+            help="Registry codes one a line, or a YAML/JSON watchlist (name, codes, kinds, "
+            "rules): the partition's alerts for these only, and a digest for it."
+        ),
+    ] = None,
+    digests: Annotated[
+        Path | None,
+        typer.Option(help="Digests date=D/<watchlist>.html|json (default data/digests)."),
     ] = None,
     today: Annotated[
         str | None, typer.Option(help="The day of a real download (default: today).")
     ] = None,
     allow_pickle: Annotated[bool, typer.Option(help=_ALLOW_PICKLE_HELP)] = False,
 ) -> None:
-    """The scheduler's one command: fetch (real) or pick (synthetic) the day's drop, ingest, score."""
-    from company_risk.scoring.daily import SOURCES, fetch_drop, ingest_or_quarantine, synthetic_date
-    from company_risk.scoring.run import score_day
+    """The scheduler's one command: fetch (real) or pick (synthetic) the day's drop, ingest,
+    score, and write a digest per watchlist (the API's store and --watchlist)."""
+    from company_risk.scoring.daily import (
+        SOURCES,
+        day_watchlists,
+        fetch_drop,
+        ingest_or_quarantine,
+        synthetic_date,
+        write_digests,
+    )
+    from company_risk.scoring.run import load_watchlist, score_day
 
     c = ctx()
     source = source or c.params.scoring.source
@@ -489,6 +505,7 @@ def daily(
         raise _fail(f"--source {source!r}: expected one of {', '.join(SOURCES)}")
     with stagelog.stage("daily") as log:
         raw_dir, out_dir = raw or c.paths.raw, out or c.paths.scores
+        named = load_watchlist(watchlist) if watchlist else None  # a bad file: before any work
         if source == "real":
             day = _parse_date(today, "--today") or dt.date.today()
             folder = fetch_drop(c.params.scoring, raw_dir, day)
@@ -501,11 +518,16 @@ def daily(
             if day is None:
                 log.info("every drop in %s is scored already; nothing to do", raw_dir)
                 return
+        # the store's watchlists, and the file's unless a stored one has its name
+        watchlists = day_watchlists(c.paths.serve_store, named)
         job = _score_job(
             c, raw_dir, interim, out_dir, model_uri, watchlist, "pandas", None, allow_pickle
         )
         result = score_day(job, day)
         log.info("wrote %s", stagelog.describe(result.path))
+        written = write_digests(digests or c.paths.digests, result, watchlists)
+        if written is not None:
+            log.info("wrote %s", stagelog.describe(written))
 
 
 # ----------------------------------------------------------------------------------- serve
@@ -525,7 +547,7 @@ def serve(
     """The HTTP API and company card over the newest complete scored day."""
     import uvicorn
 
-    from company_risk.serve.app import create_app
+    from company_risk.serve.app import PortfolioInputs, create_app
     from company_risk.store import Store
 
     c = ctx()
@@ -539,6 +561,7 @@ def serve(
         now=lambda: dt.datetime.now(dt.UTC),
         own_host=host,
         own_port=port,
+        portfolio=PortfolioInputs(c.paths.interim, c.params),
     )
     uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=False)
 
@@ -583,6 +606,57 @@ def revoke(
     """Revoke a key; the server refuses it from its next request on."""
     _store(store).revoke_key(name, dt.datetime.now(dt.UTC))
     typer.echo(f"key {name!r} revoked")
+
+
+# ------------------------------------------------------------------------------- portfolio
+@command(writes=True)
+def portfolio(
+    ledger: Annotated[
+        Path | None,
+        typer.Option(help="The unpaid invoices, a CSV export (README: Portfolio, the header)."),
+    ] = None,
+    example: Annotated[
+        bool,
+        typer.Option(
+            help="Write a sample ledger for the scored day (example_ledger.csv in --out) and "
+            "value it."
+        ),
+    ] = False,
+    date: Annotated[
+        str | None,
+        typer.Option(help="The scored day to value it on (default: the newest complete one)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default reports/portfolio).")
+    ] = None,
+    scores: Annotated[Path | None, typer.Option(help="Daily scores (default data/scores).")] = None,
+    interim: Annotated[
+        Path | None, typer.Option(help="History tables (default data/interim).")
+    ] = None,
+) -> None:
+    """Value a ledger of unpaid invoices with a scored day: open amount by risk class and
+    ageing, expected loss, customers over their limit, invoices unlikely to be collected."""
+    from company_risk.portfolio.run import scored_day, value_ledger, write_example
+
+    c = ctx()
+    if (ledger is None) == (not example):
+        raise _fail("give --ledger FILE or --example (one of them)")
+    scores = scores or c.paths.scores
+    interim = interim or c.paths.interim
+    out = out or c.paths.portfolio
+    with stagelog.stage("portfolio") as log:
+        day = scored_day(scores, _parse_date(date, "--date"))
+        if example:
+            ledger = write_example(scores, interim, day, out, c.params)
+        result = value_ledger(ledger, scores, interim, day, out, c.params)
+        for path in result.written:
+            log.info("wrote %s", stagelog.describe(path))
+    totals = result.portfolio.totals
+    typer.echo(
+        f"{day}: {totals['invoices']} open invoice(s) of {totals['customers']} customer(s), "
+        f"{totals['open_eur']:,.2f} EUR open, expected loss {totals['expected_loss_12m'] or 0:,.2f}"
+        f" EUR (12 months); {totals['bad_rows']} row(s) left out; {out}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

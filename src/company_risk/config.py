@@ -561,6 +561,7 @@ class ServeConfig:
     max_age_days: int = 2  # /healthz says `stale` when the served day is older than this
     poll_seconds: float = 5.0  # how often the server looks for a newer complete partition
     max_body_bytes: int = 1_048_576  # a request body larger than this is refused (413)
+    max_ledger_bytes: int = 67_108_864  # ... but a ledger POSTed to /v1/portfolio may be this big
     max_query_codes: int = 10_000  # registry codes in one POST /v1/companies/query
     alerts_limit: int = 100_000  # alerts in one GET /v1/alerts response (the rest: a later page)
     webhook_timeout_s: float = 10.0  # one delivery attempt's connect + read timeout
@@ -578,12 +579,70 @@ class ServeConfig:
             max_age_days=_NON_NEGATIVE,
             poll_seconds=_above(0),
             max_body_bytes=_at_least(1024),
+            max_ledger_bytes=_at_least(1024),
             max_query_codes=_COUNT,
             alerts_limit=_COUNT,
             webhook_timeout_s=_above(0),
             webhook_attempts=_COUNT,
             webhook_backoff_s=_NON_NEGATIVE,
             session_hours=_above(0),
+        )
+
+
+# --------------------------------------------------------------------------------- portfolio
+def _euro_rates(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(code, str)
+        and len(code) == 3
+        and code.isascii()
+        and code.isalpha()
+        and code.isupper()
+        and code != "EUR"
+        and _number(rate)
+        and rate > 0
+        for code, rate in value.items()
+    )
+
+
+@dataclass(frozen=True)
+class PortfolioConfig:
+    """The portfolio of a supplier's unpaid invoices (`company-risk portfolio`,
+    company_risk.portfolio): how a ledger's amounts become euros, how overdue invoices are aged,
+    how much the page lists, and the sample ledger `--example` writes."""
+
+    # euros per unit of each other currency a ledger may use; an invoice in a currency without
+    # a rate here is a bad row (EUR needs none)
+    eur_rates: dict[str, float] = field(default_factory=dict)
+    # the last day of each overdue bucket: (30, 60, 90) ages invoices as not due, 1-30, 31-60,
+    # 61-90 and over 90 days overdue
+    ageing_days: tuple[int, ...] = (30, 60, 90)
+    top_exposures: int = 20  # customers in the largest-exposures table and plot
+    table_rows: int = 200  # rows a table on the page shows (the CSV and parquet files hold all)
+    example_seed: int = 20251003  # the sample ledger of `--example` is drawn with this seed ...
+    example_customers: int = 300  # ... for about this many scored customers (fewer if fewer)
+
+    def __post_init__(self) -> None:
+        _check(
+            "portfolio",
+            self,
+            eur_rates=_Rule(
+                _euro_rates,
+                "a mapping of currency codes other than EUR (three capital letters) to euros "
+                "per unit, each greater than 0",
+            ),
+            ageing_days=_Rule(
+                lambda v: (
+                    isinstance(v, tuple | list)
+                    and bool(v)
+                    and all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v)
+                    and all(a < b for a, b in itertools.pairwise(v))
+                ),
+                "a non-empty, strictly increasing list of whole days, each at least 1",
+            ),
+            top_exposures=_COUNT,
+            table_rows=_COUNT,
+            example_seed=_NON_NEGATIVE,
+            example_customers=_COUNT,
         )
 
 
@@ -598,6 +657,7 @@ class Params:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     serve: ServeConfig = field(default_factory=ServeConfig)
+    portfolio: PortfolioConfig = field(default_factory=PortfolioConfig)
 
 
 # ------------------------------------------------------------------------------------- paths
@@ -642,7 +702,7 @@ class ProjectPaths:
 
     @property
     def digests(self) -> Path:
-        return self.root / "data" / "digests"
+        return self.root / "data" / artifacts.DIGESTS_FOLDER
 
     @property
     def models(self) -> Path:
@@ -655,6 +715,11 @@ class ProjectPaths:
     @property
     def reports(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def portfolio(self) -> Path:
+        """Where `company-risk portfolio` writes its page, invoice tables and sample ledger."""
+        return self.reports / "portfolio"
 
     @property
     def feature_catalogue(self) -> Path:

@@ -68,6 +68,7 @@ class StoreError(CompanyRiskError, ValueError):
 
 @dataclass(frozen=True)
 class ApiKey:
+    id: int  # one key, whatever its name: a new key of a revoked one's name is another id
     name: str
     scope: str
     created_at: str
@@ -173,7 +174,7 @@ class Store:
     def list_keys(self) -> list[ApiKey]:
         with self._connect() as db:
             rows = db.execute(
-                "SELECT name, scope, created_at, revoked_at FROM api_keys ORDER BY name, id"
+                "SELECT id, name, scope, created_at, revoked_at FROM api_keys ORDER BY name, id"
             ).fetchall()
         return [ApiKey(**dict(r)) for r in rows]
 
@@ -191,8 +192,16 @@ class Store:
         """The key record of a presented key, or None when it is not one of ours."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT name, scope, created_at, revoked_at FROM api_keys WHERE key_hash = ?",
+                "SELECT id, name, scope, created_at, revoked_at FROM api_keys WHERE key_hash = ?",
                 (hash_key(key),),
+            ).fetchone()
+        return None if row is None else ApiKey(**dict(row))
+
+    def key_by_id(self, key_id: int) -> ApiKey | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT id, name, scope, created_at, revoked_at FROM api_keys WHERE id = ?",
+                (key_id,),
             ).fetchone()
         return None if row is None else ApiKey(**dict(row))
 

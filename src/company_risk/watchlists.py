@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from company_risk.errors import CompanyRiskError
@@ -24,7 +25,7 @@ from company_risk.schemas import RISK_CLASSES
 # the alerts the rules act on: changes of the score itself, not of the register's facts
 SCORE_KINDS = ("class_worse", "class_better", "probability_jump")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # also a digest's file name: no path
-REGISTRY_CODE = re.compile(r"^\d{8}$")
+REGISTRY_CODE = re.compile(r"^[0-9]{8}$")  # ASCII: \d also matches other scripts
 MAX_CODES = 100_000  # companies on one watchlist
 
 
@@ -98,8 +99,7 @@ def check_name(name: str, what: str = "watchlist name") -> str:
     """A name that is safe as a store key and as a file name (a digest's)."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise WatchlistError(
-            f"{what} {name!r}: 1-64 letters, digits, '-' or '_', starting with a "
-            "letter or digit"
+            f"{what} {name!r}: 1-64 letters, digits, '-' or '_', starting with a letter or digit"
         )
     return name
 
@@ -171,25 +171,30 @@ def select_alerts(alerts: pd.DataFrame, watchlist: Watchlist) -> pd.DataFrame:
     by at least `min_class_drop` classes and ends in `class_at_least` or worse (a
     `class_better` never meets either), and the probability is at or above
     `probability_at_least`. Register events (a new tax debt, a status change) always pass.
+    Alerts read back from alerts.csv may carry numbers where text was written (a company_id,
+    a probability): they are compared as text and as numbers alike; a frame without the
+    `probability` column (an alerts.csv written before it) has no score alert that meets
+    `probability_at_least`.
     """
-    out = alerts.loc[alerts["company_id"].isin(watchlist.codes)]
+    mask = np.array(alerts["company_id"].astype("str").isin(watchlist.codes), dtype=bool)
     if watchlist.kinds:
-        out = out.loc[out["kind"].isin(watchlist.kinds)]
+        mask &= alerts["kind"].isin(watchlist.kinds).to_numpy()
+    out = alerts.loc[mask]
     rules = watchlist.rules
-    register_event = ~out["kind"].isin(SCORE_KINDS)
-    keep = pd.Series(True, index=out.index)
-    order = {c: i for i, c in enumerate(RISK_CLASSES)}
+    register_event = ~out["kind"].isin(SCORE_KINDS).to_numpy()
+    keep = np.ones(len(out), dtype=bool)
+    order = {c: float(i) for i, c in enumerate(RISK_CLASSES)}
     if rules.min_class_drop is not None or rules.class_at_least is not None:
-        before = out["before"].map(order)
-        after = out["after"].map(order)
-        is_class = out["kind"].eq("class_worse")
-        fits = is_class.copy()
+        before = out["before"].astype("str").map(order).astype("float64").to_numpy()
+        after = out["after"].astype("str").map(order).astype("float64").to_numpy()
+        fits = np.array(out["kind"].eq("class_worse"), dtype=bool)
         if rules.min_class_drop is not None:
             fits &= (after - before) >= rules.min_class_drop
         if rules.class_at_least is not None:
             fits &= after >= order[rules.class_at_least]
         keep &= fits | register_event
     if rules.probability_at_least is not None:
-        probability = pd.to_numeric(out["probability"], errors="coerce")
+        column = out["probability"] if "probability" in out else pd.Series(np.nan, out.index)
+        probability = pd.to_numeric(column, errors="coerce").astype("float64").to_numpy()
         keep &= (probability >= rules.probability_at_least) | register_event
     return out.loc[keep].reset_index(drop=True)

@@ -25,6 +25,11 @@ A drop that then fails ingest is moved aside to `raw/.quarantine/<date>-<n>/` wi
 `REASON.txt` (`ingest_or_quarantine`): a hidden folder, which neither ingest nor the fetch
 sees, so the next day is not blocked by it and the same day may be fetched again.
 
+After the day is scored, `write_digests` replaces `digests/date=D/` (atomically) with one
+digest per watchlist (`day_watchlists`: those of the API's store, when it exists, and the
+`--watchlist` file's), built by `company_risk.scoring.digests`. A run that scores no day writes
+no digest.
+
 `today` is passed in by the CLI, the only place that reads the clock.
 """
 
@@ -44,13 +49,22 @@ import urllib.error
 import urllib.request
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from company_risk import formats
-from company_risk.artifacts import INGEST_LOG, dated_folders, interim_table, list_partitions
+from company_risk.artifacts import (
+    DIGEST_HTML,
+    DIGEST_JSON,
+    INGEST_LOG,
+    dated_folders,
+    digest_file,
+    interim_table,
+    list_partitions,
+    partition_dir,
+)
 from company_risk.atomic import atomic_directory, write_text
 from company_risk.config import ConfigError, IngestConfig, ScoringConfig
 from company_risk.ingest import IngestError, IngestResult, ingest_drops, pseudonym_key
@@ -59,6 +73,9 @@ from company_risk.ingest.errors import Source
 from company_risk.ingest.files import decode, list_drops, open_binary, read_bytes
 from company_risk.ingest.jsonstream import iter_json_array, quiet_gc
 from company_risk.scoring import ScoringError
+from company_risk.scoring.digests import build_digest, digest_html, digest_json
+from company_risk.scoring.run import DayResult
+from company_risk.watchlists import Watchlist
 
 SOURCES = ScoringConfig.SOURCES  # what `daily` does (`scoring.source`, `--source`)
 MB = 1 << 20  # `scoring.download_max_mb` counts these
@@ -427,4 +444,46 @@ def quarantine_drop(raw: Path, folder: Path, reason: str) -> Path:
         f"{folder}.\n",
         target / REASON_FILE,
     )
+    return target
+
+
+# ------------------------------------------------------------------------------- digests
+def day_watchlists(store: Path, extra: Watchlist | None = None) -> list[Watchlist]:
+    """The watchlists to digest: those of the API's store (only when the store file exists:
+    the daily job never creates it) and `extra` (the `--watchlist` file's), by name. A file
+    named like a stored watchlist is refused, before anything is scored: one digest would
+    silently replace the other."""
+    from company_risk.store import Store  # sqlite3, only when there is a store to read
+
+    stored = [s.watchlist for s in Store(store).list_watchlists()] if Path(store).is_file() else []
+    if extra is not None and extra.name in {w.name for w in stored}:
+        raise ScoringError(
+            f"--watchlist: its name {extra.name!r} is a watchlist of the store {store} too; "
+            "give the file another `name` (or another file name)"
+        )
+    return sorted([*stored, *([extra] if extra else [])], key=lambda w: w.name)
+
+
+def write_digests(digests: Path, result: DayResult, watchlists: Sequence[Watchlist]) -> Path | None:
+    """Replace `digests/date=D/` with `<name>.html` and `<name>.json` for each watchlist, as one
+    atomic folder (a rerun of the day leaves no digest of a watchlist since deleted). Returns
+    the folder; None, writing nothing, when there is no watchlist."""
+    if not watchlists:
+        log.info("no watchlist in the store or on the command line: no digest written")
+        return None
+    if result.alert_day is None:
+        raise ScoringError(f"{result.date}: the scored day carries no alerts to digest")
+    target = partition_dir(digests, result.date)
+    with atomic_directory(target) as tmp:
+        for watchlist in watchlists:
+            digest = build_digest(
+                watchlist, result.date, result.manifest["model"], result.alert_day
+            )
+            digest_file(tmp, watchlist.name, DIGEST_HTML).write_text(
+                digest_html(digest), encoding="utf-8"
+            )
+            digest_file(tmp, watchlist.name, DIGEST_JSON).write_text(
+                digest_json(digest), encoding="utf-8"
+            )
+    log.info("%d digest(s) in %s", len(watchlists), target)
     return target

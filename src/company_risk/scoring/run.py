@@ -4,7 +4,8 @@
 manifest and each callable alone: `day_drops` (the drops the day may read), `ingest_day` (the
 day's history: ingest of the drops data/interim lacks), `day_features` (the features as of the
 day), `company_facts`, `score_population` (the core: predict, classes, credit, reasons),
-`previous_day` + `day_alerts` (alerts against the previous partition), `day_drift` (drift
+`previous_day` + `day_alerts` (alerts against the previous partition, every company's, with
+the score alerts held back on a model switch: `day_alert_set`), `day_drift` (drift
 against the training reference), `day_manifest`, `write_day` (the atomic write) and
 `log_scoring_run` (MLflow). `score_days` resolves and loads the model once (`prepare_job`) and
 scores one or several days (a backfill) in date order, so each day's alerts compare with the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import re
 import time
@@ -27,9 +29,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
 from company_risk import tracking
-from company_risk.artifacts import SCORING_EXPERIMENT, previous_partition, read_scores
+from company_risk.artifacts import (
+    SCORING_EXPERIMENT,
+    previous_partition,
+    read_manifest,
+    read_scores,
+    scores_columns,
+)
 from company_risk.config import FeaturesConfig, Params, ProjectPaths, ScoringConfig
 from company_risk.data_depth import GRADES, data_depth
 from company_risk.explain import feature_contributions
@@ -41,7 +50,17 @@ from company_risk.ingest import IngestResult, ingest_drops, pseudonym_key
 from company_risk.ingest.files import list_drops
 from company_risk.provenance import git_commit, params_hash
 from company_risk.scoring import ScoringError
-from company_risk.scoring.alerts import NEEDED, build_alerts
+from company_risk.scoring.alerts import (
+    KINDS,
+    NEEDED,
+    AlertDay,
+    alerted_companies,
+    build_alerts,
+    hold_back_reason,
+    hold_back_score_alerts,
+    on_watchlist,
+    published_events,
+)
 from company_risk.scoring.classes import ROMAN, assign_classes
 from company_risk.scoring.credit import credit_terms
 from company_risk.scoring.drift import drift_table, season_reference
@@ -58,11 +77,14 @@ from company_risk.scoring.model import (
 from company_risk.scoring.partition import write_partition
 from company_risk.scoring.reasons import Phrase, fact_texts, top_reasons
 from company_risk.scoring.spark import predict_spark, write_partition_spark  # pyspark: on use
+from company_risk.watchlists import NAME, Watchlist, WatchlistError, make_watchlist
 
 log = logging.getLogger("company_risk.score")
 
 ENGINES = ("pandas", "spark")
 _REGISTRY_CODE = re.compile(r"^\d{8}$")
+WATCHLIST_FILE_KEYS = ("name", "codes", "kinds", "rules")  # a YAML or JSON watchlist file
+_STRUCTURED = {".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
 
 
 @dataclass(frozen=True)
@@ -89,8 +111,9 @@ class DayResult:
     date: dt.date
     path: Path
     scores: pd.DataFrame
-    alerts: pd.DataFrame
+    alerts: pd.DataFrame  # as written to the partition (narrowed to `--watchlist`)
     manifest: dict = field(default_factory=dict)
+    alert_day: AlertDay | None = None  # every company's, for the digests
 
 
 # ------------------------------------------------------------------------------------ core
@@ -185,13 +208,21 @@ def manifest_counts(scores: pd.DataFrame, alerts: pd.DataFrame) -> dict:
 
 
 def read_watchlist(path: Path) -> frozenset[str]:
-    """Registry codes, one per line (blank lines and `#` comments allowed; a header line
-    `company_id` or `registrikood` is skipped). A bad line is named with its number; a file that
-    is not UTF-8 text, or that holds no code at all, is refused: an empty watchlist would
-    silently rewrite the day with no alert."""
-    codes = set()
+    """The registry codes of a watchlist file (`load_watchlist`): the companies whose alerts
+    the partition keeps."""
+    return frozenset(load_watchlist(path).codes)
+
+
+def load_watchlist(path: Path) -> Watchlist:
+    """A watchlist file: registry codes one a line, or (`.yaml`, `.yml`, `.json`) a mapping
+    with `codes` and optionally `name`, `kinds` and `rules` (company_risk.watchlists), checked
+    by `watchlists.make_watchlist`. Named by its `name`, else by the file's stem (letters,
+    digits, '-' and '_' kept, anything else made '-'). An error names the file and the line or
+    field; a file without a code is refused: an empty watchlist would silently rewrite the day
+    with no alert. A plain file wants every alert kind and sets no rule."""
+    path = Path(path)
     try:
-        data = Path(path).read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
         raise ScoringError(f"{path}: cannot read the watchlist ({exc.strerror})") from exc
     try:
@@ -203,8 +234,17 @@ def read_watchlist(path: Path) -> frozenset[str]:
         ) from exc
     if "\x00" in text:
         raise ScoringError(f"{path}: the watchlist is a binary file, not registry codes")
-    lines = text.splitlines()
-    for number, line in enumerate(lines, start=1):
+    if path.suffix.lower() in _STRUCTURED:
+        return _structured_watchlist(path, text)
+    # each line checked already, and no cap on the companies (the API's is for its store)
+    return Watchlist(_stem_name(path), tuple(sorted(set(_code_lines(path, text)))))
+
+
+def _code_lines(path: Path, text: str) -> list[str]:
+    """Registry codes, one per line (blank lines and `#` comments allowed; a header line
+    `company_id` or `registrikood` is skipped); a bad line is named with its number."""
+    codes = []
+    for number, line in enumerate(text.splitlines(), start=1):
         code = line.split("#", 1)[0].strip().split(",")[0].split(";")[0].strip().strip('"')
         if not code or (
             number == 1 and code.lower() in ("company_id", "registrikood", "ariregistri_kood")
@@ -212,13 +252,53 @@ def read_watchlist(path: Path) -> frozenset[str]:
             continue
         if not _REGISTRY_CODE.match(code):
             raise ScoringError(f"{path}, line {number}: {code!r} is not an 8-digit registry code")
-        codes.add(code)
+        codes.append(code)
     if not codes:
         raise ScoringError(
             f"{path}: the watchlist holds no registry code; give one 8-digit code a line, or "
             "leave out --watchlist to keep every alert"
         )
-    return frozenset(codes)
+    return codes
+
+
+def _structured_watchlist(path: Path, text: str) -> Watchlist:
+    """A YAML or JSON watchlist file (`load_watchlist`). Codes may be written as numbers (YAML
+    reads `- 10000001` as one): a number of 8 digits is taken as that code."""
+    form = _STRUCTURED[path.suffix.lower()]
+    try:
+        data = yaml.safe_load(text) if form == "YAML" else json.loads(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise ScoringError(f"{path}: not valid {form}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ScoringError(
+            f"{path}: expected a mapping with {', '.join(WATCHLIST_FILE_KEYS)}, "
+            f"got {type(data).__name__}"
+        )
+    unknown = sorted(str(k) for k in data if k not in WATCHLIST_FILE_KEYS)
+    if unknown:
+        raise ScoringError(
+            f"{path}: unknown key(s) {', '.join(unknown)} (expected "
+            f"{', '.join(WATCHLIST_FILE_KEYS)})"
+        )
+    codes, kinds, rules = data.get("codes"), data.get("kinds") or [], data.get("rules")
+    if not isinstance(codes, list) or not codes:
+        raise ScoringError(f"{path}: codes: expected a list of 8-digit registry codes")
+    if not isinstance(kinds, list):
+        raise ScoringError(f"{path}: kinds: expected a list of alert kinds")
+    if rules is not None and not isinstance(rules, dict):
+        raise ScoringError(f"{path}: rules: expected a mapping of rule: value")
+    name = data.get("name", _stem_name(path))
+    codes = [str(c) if isinstance(c, int) and not isinstance(c, bool) else c for c in codes]
+    try:
+        return make_watchlist(name, codes, KINDS, kinds=kinds, rules=rules)
+    except WatchlistError as exc:
+        raise ScoringError(f"{path}: {exc}") from exc
+
+
+def _stem_name(path: Path) -> str:
+    """A watchlist name from a file name: `customers 2025.txt` -> `customers-2025`."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem).strip("-_")[:64]
+    return name if NAME.fullmatch(name) else "watchlist"
 
 
 # ------------------------------------------------------------------------------------ a day
@@ -253,20 +333,25 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
     scores = day_data_depth(scores, features)
     with clock("alerts"):
         before, previous = previous_day(job.out, date, scores)
-        alerts = day_alerts(tables, facts, previous, scores, before, date, cfg, job.watchlist)
+        alert_day = day_alert_set(job, tables, facts, previous, scores, before, date)
+        alerts = on_watchlist(alert_day.sent, job.watchlist)
+        held_back = None
+        if alert_day.held_back_reason:
+            held = on_watchlist(alert_day.held_back, job.watchlist)
+            held_back = {"reason": alert_day.held_back_reason, "count": len(held)}
     drift = None
     if job.drift_reference is not None:
         with clock("drift"):
             drift = day_drift(job.drift_reference, date, features, scores, contributions, cfg)
     # the partition's manifest has the timings up to the write; the MLflow run has all of them
-    manifest = day_manifest(job, date, used, before, scores, alerts, drift, timings)
+    manifest = day_manifest(job, date, used, before, scores, alerts, drift, timings, held_back)
     with clock("write"):
         path = write_day(job.out, date, scores, alerts, manifest, job.engine)
     manifest["timings_s"] = dict(timings)
     log_day(job, manifest)
     if job.tracking_uri:
         log_scoring_run(job.tracking_uri, manifest, job.project)
-    return DayResult(date, path, scores, alerts, manifest)
+    return DayResult(date, path, scores, alerts, manifest, alert_day)
 
 
 def score_days(job: ScoreJob, dates: Iterable[dt.date]) -> list[DayResult]:
@@ -313,12 +398,23 @@ def day_features(
 def previous_day(
     out: Path, date: dt.date, scores: pd.DataFrame
 ) -> tuple[dt.date | None, pd.DataFrame]:
-    """The latest partition under `out` before `date` and its rows (columns `NEEDED`), or on
-    the first day (None, no rows, with the dtypes of today's `scores`)."""
+    """The latest partition under `out` before `date` and its rows (the columns of `NEEDED` it
+    has: one written before some existed lacks them, and the alerts that need them are skipped),
+    or on the first day (None, no rows, with the dtypes of today's `scores`)."""
     before = previous_partition(out, date)
     if before is None:
         return None, pd.DataFrame({c: pd.Series(dtype=scores[c].dtype) for c in NEEDED})
-    return before, read_scores(out, before, columns=list(NEEDED))
+    present = set(scores_columns(out, before))
+    return before, read_scores(out, before, columns=[c for c in NEEDED if c in present])
+
+
+def previous_model(out: Path, before: dt.date | None) -> dict | None:
+    """The model record of the partition dated `before` (its manifest's `model`); None on the
+    first day or when that manifest names none (a hand-made or foreign partition)."""
+    if before is None:
+        return None
+    model = read_manifest(out, before).get("model")
+    return model if isinstance(model, dict) else None
 
 
 def day_alerts(
@@ -329,16 +425,34 @@ def day_alerts(
     before: dt.date | None,
     date: dt.date,
     cfg: ScoringConfig,
-    watchlist: frozenset[str] | None = None,
 ) -> pd.DataFrame:
     """What changed between the previous partition (`previous`, dated `before`; None on the
-    first day) and today's `scores`, with the board changes the drops published in between;
-    only the companies of `watchlist` when one is given."""
-    board = board_changes(tables, date if before is None else before, date)
-    alerts = build_alerts(previous, scores, facts, board, date, cfg)
-    if watchlist is not None:
-        alerts = alerts.loc[alerts["company_id"].isin(watchlist)].reset_index(drop=True)
-    return alerts
+    first day) and today's `scores`, with what the drops published in between (board changes,
+    appointments, reports, rulings), for every company."""
+    since = date if before is None else before
+    board = board_changes(tables, since, date)
+    published = published_events(tables, since, date)
+    return build_alerts(previous, scores, facts, board, date, cfg, published)
+
+
+def day_alert_set(
+    job: ScoreJob,
+    tables: dict[str, pd.DataFrame],
+    facts: pd.DataFrame,
+    previous: pd.DataFrame,
+    scores: pd.DataFrame,
+    before: dt.date | None,
+    date: dt.date,
+) -> AlertDay:
+    """The day's alerts for every company (`day_alerts`), the score alerts held back when the
+    previous partition was scored with another model version than `job`'s, and who each
+    alerted company is."""
+    alerts = day_alerts(tables, facts, previous, scores, before, date, job.params.scoring)
+    reason = hold_back_reason(previous_model(job.out, before), job.model.ref.describe())
+    sent, held = hold_back_score_alerts(alerts, reason)
+    if reason:
+        log.warning("%s: %d score alert(s) held back: %s", date, len(held), reason)
+    return AlertDay(sent, held, reason, alerted_companies(sent, scores, facts))
 
 
 def day_manifest(
@@ -350,9 +464,12 @@ def day_manifest(
     alerts: pd.DataFrame,
     drift: dict | None,
     timings: Mapping[str, float],
+    held_back: dict | None = None,
 ) -> dict:
     """What `_manifest.json` records of the day: inputs, model, code and parameter versions,
-    counts, probability quantiles, drift and the timings so far."""
+    counts, the score alerts held back on a model switch (`score_alerts_held_back`: reason and
+    count, of the partition's companies; null on other days), probability quantiles, drift and
+    the timings so far."""
     return {
         "date": date.isoformat(),
         "engine": job.engine,
@@ -364,6 +481,7 @@ def day_manifest(
         "params_hash": params_hash(job.params),
         "watchlist_size": None if job.watchlist is None else len(job.watchlist),
         **manifest_counts(scores, alerts),
+        "score_alerts_held_back": held_back,
         "probability_quantiles": _quantiles(scores["probability"]),
         "drift": drift,
         "timings_s": dict(timings),

@@ -4,9 +4,9 @@ complete scored day, behind API keys.
 Each handler takes the served day once (`served.day()`), so one answer never mixes two days.
 Answers are serialised with orjson straight from plain dicts (`served.company_records`); the
 pydantic models of `schemas` document them in `/openapi.json`. What a request can steer is
-checked before use: registry codes are 8 digits, watchlist names a short word (they are keys
-in the store, never file names), dates are dates, query parameters a route does not know are
-refused, and a body larger than `serve.max_body_bytes` is refused (413) as it streams in.
+checked before use: registry codes are 8 digits, watchlist names a short word (keys in the
+store, and digest file names that cannot spell a path), dates are dates, query parameters a
+route does not know are refused, and a body larger than `serve.max_body_bytes` is refused (413) as it streams in.
 """
 
 import datetime as dt
@@ -22,8 +22,13 @@ from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from company_risk.config import ServeConfig
+from company_risk.config import Params, ServeConfig
+from company_risk.portfolio import PortfolioError
+from company_risk.portfolio.figures import build_portfolio
+from company_risk.portfolio.ledger import parse_ledger
+from company_risk.portfolio.run import outside_statuses
 from company_risk.scoring.alerts import KINDS
 from company_risk.serve import schemas
 from company_risk.serve.auth import Caller, Sessions, bearer_caller
@@ -51,14 +56,16 @@ WATCHLIST = Annotated[
 ]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.Problem, "description": "No API key, or an unknown or revoked one."},
-    413: {"model": schemas.Problem, "description": "The request body is too large."},
     422: {"description": "A parameter or the body is not valid; `detail` names the field."},
     503: {"model": schemas.Problem, "description": "No complete scored day to serve yet."},
 }
-WRITE_ERRORS = ERRORS | {403: {"model": schemas.Problem, "description": "A read key cannot write."}}
+BODY_ERRORS = ERRORS | {413: {"description": "The request body is too large."}}
+WRITE_ERRORS = BODY_ERRORS | {
+    403: {"model": schemas.Problem, "description": "A read key cannot write."}
+}
 
 
-class JSON(Response):
+class JSON(JSONResponse):  # a JSONResponse: /openapi.json documents the response_model
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
@@ -82,8 +89,19 @@ class ServeState:
     def day(self) -> ServedDay:
         try:
             return self.served.day()
-        except NoScoredDay as exc:
-            raise HTTPException(status_code=503, detail=str(exc)) from None
+        except NoScoredDay:  # the message names the folder: for the log, not the caller
+            raise HTTPException(
+                status_code=503, detail="no complete scored day to serve yet"
+            ) from None
+
+
+@dataclass(frozen=True)
+class PortfolioInputs:
+    """The history tables (the status of customers the day does not score) and the parameters
+    a portfolio is valued with (portfolio, features)."""
+
+    interim: Path
+    params: Params
 
 
 def only_query(*allowed: str) -> Callable[[Request], None]:
@@ -132,10 +150,12 @@ def create_app(
     now: Callable[[], dt.datetime],
     own_host: str | None = None,
     own_port: int | None = None,
+    portfolio: PortfolioInputs | None = None,
 ) -> FastAPI:
     """The API over the partitions under `scores`; `today` and `now` are the clocks (the CLI
     passes the real ones, tests fixed ones); `own_host`/`own_port` are where this server is
-    reached, so a webhook pointing back at it is refused (default: `cfg.host`, `cfg.port`)."""
+    reached, so a webhook pointing back at it is refused (default: `cfg.host`, `cfg.port`);
+    `portfolio`: what `POST /v1/portfolio` needs besides the served day (None: no such route)."""
     dispatcher = Dispatcher(store, cfg, now)
     served = Served(scores, cfg.history_days, cfg.poll_seconds, on_new_day=dispatcher.day_served)
     state = ServeState(
@@ -255,7 +275,7 @@ def create_app(
     @app.post(
         "/v1/companies/query",
         response_model=schemas.QueryResponse,
-        responses=ERRORS,
+        responses=BODY_ERRORS,
         tags=["companies"],
         dependencies=[Depends(only_query())],
         summary="Many companies at once (an ERP's nightly sync)",
@@ -372,7 +392,7 @@ def create_app(
     @app.put(
         "/v1/watchlists/{name}",
         response_model=schemas.Watchlist,
-        responses=WRITE_ERRORS,
+        responses=WRITE_ERRORS | {201: {"model": schemas.Watchlist, "description": "Created."}},
         status_code=200,
         tags=["watchlists"],
         dependencies=[Depends(only_query())],
@@ -486,17 +506,91 @@ def create_app(
         date: Annotated[dt.date, PathParam(description="The scored day of the delivery.")],
         caller: Caller = Write,
     ) -> Response:
-        _stored(name)
+        stored = _stored(name)
         if store.delivery(name, date.isoformat()) is None:
             raise HTTPException(
                 status_code=404, detail=f"no delivery of {date} to watchlist {name!r}"
             )
+        if stored.watchlist.webhook_url is None:
+            raise HTTPException(status_code=409, detail=f"watchlist {name!r} has no webhook now")
         dispatcher.resend(name, date.isoformat())
         return JSON({"detail": f"delivery of {date} to {name} queued"}, status_code=202)
+
+    # ------------------------------------------------------------------------- portfolio
+    if portfolio is not None:
+        install_portfolio(app, state, portfolio, Read)
 
     # ------------------------------------------------------------------- documentation
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(only_query())])
     def openapi(caller: Caller = Read) -> Response:
         return JSON(app.openapi())
 
+    from company_risk.serve.card import install_card  # here: the card imports this module
+
+    install_card(app, state)
     return app
+
+
+def install_portfolio(app: FastAPI, state: ServeState, inputs: PortfolioInputs, read) -> None:
+    """`POST /v1/portfolio`: the portfolio of an uploaded ledger on the served day, as
+    `company-risk portfolio --ledger` values it (company_risk.portfolio)."""
+    params = inputs.params
+
+    @app.post(
+        "/v1/portfolio",
+        responses=BODY_ERRORS,
+        tags=["portfolio"],
+        dependencies=[Depends(only_query("invoices"))],
+        max_body_size=state.cfg.max_ledger_bytes,
+        summary="Value a ledger of unpaid invoices on the served day (CSV body)",
+        description=(
+            "The body is the ledger as CSV (`,` or `;`, UTF-8 with or without BOM, decimal "
+            "point or comma; the header and its Estonian aliases are in the README). The "
+            "answer has the totals, open amount and expected loss by risk class, ageing by "
+            "class, customers over their limit or without a recommendation, invoices unlikely "
+            "to be collected, unknown customers, the largest exposures and every bad row."
+        ),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "text/csv": {
+                        "schema": {
+                            "type": "string",
+                            "description": "The ledger, one open invoice a row.",
+                        }
+                    }
+                },
+            }
+        },
+    )
+    async def value_portfolio(
+        request: Request,
+        invoices: Annotated[
+            bool, Query(description="Include every invoice row with its score and flags.")
+        ] = False,
+        caller: Caller = read,
+    ) -> Response:
+        body = await request.body()
+        day = state.day()
+
+        def value() -> dict[str, Any]:
+            ledger = parse_ledger(body, "the uploaded ledger", params.portfolio)
+            statuses = outside_statuses(inputs.interim, ledger, day.scores, day.date, params)
+            result = build_portfolio(
+                ledger,
+                day.scores,
+                statuses,
+                day.date,
+                params.portfolio,
+                horizon_months=params.features.horizon_months,
+            )
+            return result.to_dict(invoices=invoices)
+
+        try:
+            answer = await run_in_threadpool(value)
+        except PortfolioError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        return JSON(
+            answer | {"score_date": day.date.isoformat(), "model_version": day.model_version}
+        )

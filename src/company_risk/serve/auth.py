@@ -33,33 +33,36 @@ class Sessions:
     def __init__(self, hours: float, clock: Callable[[], dt.datetime]):
         self.lifetime = dt.timedelta(hours=hours)
         self.clock = clock
-        # token -> (key name, key created_at: a new key of the same name is another key, until)
-        self._open: dict[str, tuple[str, str, dt.datetime]] = {}
+        self._open: dict[str, tuple[int, dt.datetime]] = {}  # token -> (key id, until)
         self._lock = threading.Lock()
 
     def open(self, key: ApiKey) -> str:
         token = secrets.token_urlsafe(32)
+        now = self.clock()
         with self._lock:
-            self._open[token] = (key.name, key.created_at, self.clock() + self.lifetime)
+            expired = [t for t, (_, until) in self._open.items() if now >= until]
+            for old in expired:
+                del self._open[old]
+            self._open[token] = (key.id, now + self.lifetime)
         return token
 
     def close(self, token: str | None) -> None:
         with self._lock:
             self._open.pop(token or "", None)
 
-    def key_of(self, token: str | None) -> tuple[str, str] | None:
-        """(key name, key created_at) of an open session, or None."""
+    def key_of(self, token: str | None) -> int | None:
+        """The id of the key an open session was signed in with, or None."""
         if not token:
             return None
         with self._lock:
             found = self._open.get(token)
             if found is None:
                 return None
-            name, created_at, until = found
+            key_id, until = found
             if self.clock() >= until:
                 del self._open[token]
                 return None
-        return name, created_at
+        return key_id
 
 
 def _refuse(status: int, detail: str) -> HTTPException:
@@ -88,12 +91,11 @@ def session_caller(request: Request, store: Store, sessions: Sessions) -> Caller
     """The signed-in person of the card's pages, or None; a session whose key was revoked
     since is closed."""
     token = request.cookies.get(SESSION_COOKIE)
-    opened = sessions.key_of(token)
-    if opened is None:
+    key_id = sessions.key_of(token)
+    if key_id is None:
         return None
-    active = {(k.name, k.created_at): k for k in store.list_keys() if k.active}
-    key = active.get(opened)
-    if key is None:
+    key = store.key_by_id(key_id)
+    if key is None or not key.active:
         sessions.close(token)
         return None
     return Caller(key.name, key.can_write)

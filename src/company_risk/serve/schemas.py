@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-REGISTRY_CODE_PATTERN = r"^\d{8}$"
+REGISTRY_CODE_PATTERN = r"^[0-9]{8}$"  # ASCII digits: \d also matches other scripts
 WATCHLIST_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 

@@ -71,10 +71,14 @@ def check_target(url: str, own_host: str, own_port: int) -> None:
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if port != own_port:
         return
-    target = _addresses(parts.hostname or "")
+    # ::ffff:127.0.0.1 is 127.0.0.1; 0.0.0.0 and :: reach this host too
+    target = {getattr(a, "ipv4_mapped", None) or a for a in _addresses(parts.hostname or "")}
     own = _addresses(own_host) | _addresses(socket.gethostname())
     everywhere = any(a.is_unspecified for a in own)
-    if any(a.is_loopback or a in own or (everywhere and a.is_private) for a in target):
+    if any(
+        a.is_loopback or a.is_unspecified or a in own or (everywhere and a.is_private)
+        for a in target
+    ):
         raise WatchlistError(
             f"webhook_url {url!r} points at this API itself (port {own_port}); give a receiver "
             "elsewhere"
