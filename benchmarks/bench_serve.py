@@ -9,7 +9,8 @@ generator, so every run serves the same data. Then:
 
 - starts `company-risk serve` as a separate process with a key made by `company-risk keys add`
   against the same store; start-up = process start -> the first 200 from `/healthz` (the
-  newest day and its history loaded), the median of `--startup-runs` starts (3), each split
+  newest day served; its earlier days' history follows in the background, timed to
+  `history_complete` as `history_complete_seconds`), the median of `--startup-runs` starts (3), each split
   into the server's own `load_day` time (its log line) and the rest (imports, app, uvicorn);
   the server's peak resident memory is its `VmHWM` (checked against a psutil sample taken
   every 50 ms), the largest of all the starts;
@@ -519,11 +520,17 @@ def start_server(command: list[str], log_path: Path) -> tuple:
                 break
         time.sleep(0.02)
     out = {"seconds": round(time.perf_counter() - started, 2)}
+    # the earlier days' history loads after the start, in the background: until it is
+    # complete, answers carry the served day alone in `history`
+    while not (health := httpx.get(f"{base}/healthz", timeout=10).json())["history_complete"]:
+        time.sleep(0.05)
+    out["history_complete_seconds"] = round(time.perf_counter() - started, 2)
+    out["history_days_loaded"] = health["history_days"]
     found = SERVING.search(log_path.read_text())
     if found:
         out["load_day_seconds"] = float(found[4])
         out["other_seconds"] = round(out["seconds"] - float(found[4]), 2)
-        out["history_days"] = int(found[3])
+        out["history_days_at_start"] = int(found[3])  # the newest day's alone
     out["rss_gb"] = round(psutil.Process(server.pid).memory_info().rss / 1e9, 3)
     out["peak_rss_gb"] = round(vm_hwm(server.pid) / 1e9, 3)
     return server, sampler, base, out
@@ -731,8 +738,11 @@ def main() -> None:
         figures["startup_seconds"] = round(statistics.median(seconds), 2)
         figures["startup_runs"] = runs
         figures["startup_min_max_seconds"] = [min(seconds), max(seconds)]
+        figures["history_complete_seconds"] = round(
+            statistics.median(r["history_complete_seconds"] for r in runs), 2
+        )
         figures["startup_rss_gb"] = runs[-1]["rss_gb"]
-        figures["history_days_loaded"] = runs[-1].get("history_days")
+        figures["history_days_loaded"] = runs[-1]["history_days_loaded"]
         startup_peak = max(r["peak_rss_gb"] for r in runs[:-1]) if len(runs) > 1 else 0.0
 
         newest = pd.read_parquet(

@@ -97,10 +97,11 @@ class ServerThread:
         if not self.thread.is_alive():
             raise AssertionError("the server thread ended before /healthz answered")
         try:
-            httpx.get(self.url + "/healthz", timeout=2)
+            health = httpx.get(self.url + "/healthz", timeout=2).json()
         except httpx.TransportError:
             return False
-        return True
+        # ready once the earlier days' history is loaded too (it follows the start-up)
+        return health["history_complete"] or health["status"] == "no_data"
 
     def start(self) -> ServerThread:
         self.thread.start()

@@ -82,6 +82,8 @@ def test_healthz_ok_names_the_newest_day(api, serve_setup):
         "stale": False,
         "age_days": 0,
         "companies": 197,
+        "history_days": 2,
+        "history_complete": True,
     }
 
 
@@ -114,6 +116,8 @@ def test_no_data_is_503_until_a_partition_appears(serve_setup, tmp_path):
             "stale": True,
             "age_days": None,
             "companies": None,
+            "history_days": None,
+            "history_complete": False,
         }
         for r in (
             api.read.get("/v1/companies/10001830"),

@@ -188,3 +188,33 @@ def test_watchlists_and_keys_survive_a_restart(serve_setup):
     assert reopened.list_keys() == keys_before
     assert [k.name for k in keys_before if k.active] == ["reader", "writer"]
     assert [w.watchlist.name for w in Store(serve_setup.store.path).list_watchlists()] == ["kept"]
+
+
+def test_start_up_serves_the_newest_day_first_and_its_history_after(serve_setup):
+    """The server answers from the newest day's own scores at once; the earlier days join
+    its history in the background, and /healthz says which of the two it is."""
+    from company_risk.serve.served import Served
+
+    served = Served(serve_setup.scores, history_days=90, poll_seconds=3600)
+    assert served.refresh()
+    first = served.day()
+    assert first.date == DAY2 and not first.history_complete
+    assert first.history.dates == (DAY2,)
+    code = first.scores["company_id"].iloc[0]
+    assert [p["date"] for p in first.company(code, 90)["history"]] == [DAY2.isoformat()]
+
+    served.complete_history()
+    full = served.day()
+    assert full.history_complete and full.history.dates == (DAY1, DAY2)
+    assert full.scores.equals(first.scores)
+    assert [p["date"] for p in full.company(code, 90)["history"]] == [
+        DAY1.isoformat(),
+        DAY2.isoformat(),
+    ]
+    assert not served.refresh()  # nothing newer: the day stays
+
+
+def test_healthz_reports_the_history_it_holds(api):
+    health = api.anon.get("/healthz").json()
+    assert health["history_complete"] is True
+    assert health["history_days"] == 2

@@ -422,7 +422,10 @@ def score(
         ),
     ] = None,
     watchlist: Annotated[
-        Path | None, typer.Option(help="Registry codes, one a line: alerts for these only.")
+        Path | None,
+        typer.Option(
+            help="Registry codes one a line, or a YAML/JSON watchlist: alerts for its codes only."
+        ),
     ] = None,
     engine: Annotated[str, typer.Option(help=_ENGINE_HELP)] = "pandas",
     features_path: Annotated[

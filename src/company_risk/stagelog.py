@@ -45,3 +45,20 @@ def describe(path: Path) -> str:
     else:
         return f"{path} (missing)"
     return f"{path} ({size / 1e6:.1f} MB)"
+
+
+class Stopwatch:
+    """`with clock("part"):` adds the part's seconds to `timings` (monotonic, not wall-clock):
+    the per-part timings a scoring manifest and a portfolio run report."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - started
+            self.timings[name] = round(self.timings.get(name, 0.0) + spent, 3)

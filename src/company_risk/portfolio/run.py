@@ -10,11 +10,8 @@ for the customers the day does not score), `build_portfolio` (the pure figures) 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +40,7 @@ from company_risk.portfolio.figures import SCORE_COLUMNS, Portfolio, build_portf
 from company_risk.portfolio.ledger import Ledger, read_ledger
 from company_risk.portfolio.page import render_page
 from company_risk.schemas import horizon_probability
+from company_risk.stagelog import Stopwatch
 
 log = logging.getLogger("company_risk.portfolio")
 
@@ -102,7 +100,7 @@ def value_ledger(
     """The portfolio of the ledger at `ledger_path` on the scored day `date`, written to
     `out`."""
     timings: dict[str, float] = {}
-    clock = _Stopwatch(timings)
+    clock = Stopwatch(timings)
     cfg = params.portfolio
     with clock("parse"):
         ledger = read_ledger(ledger_path, cfg)
@@ -139,11 +137,11 @@ def write_example(scores: Path, interim: Path, date: dt.date, out: Path, params:
 
 
 def write_outputs(
-    portfolio: Portfolio, out: Path, table_rows: int, clock: _Stopwatch | None = None
+    portfolio: Portfolio, out: Path, table_rows: int, clock: Stopwatch | None = None
 ) -> list[Path]:
     """portfolio.html, portfolio.csv, portfolio.parquet and bad_rows.csv in `out`, each
     atomically (a file written before, with nothing to say now, is rewritten empty)."""
-    clock = clock or _Stopwatch({})
+    clock = clock or Stopwatch({})
     out = Path(out)
     with clock("write_csv"):
         csv = out / PORTFOLIO_INVOICES
@@ -178,19 +176,3 @@ def _log_ledger(ledger: Ledger) -> None:
             len(ledger.errors) - SHOWN_ERRORS,
             PORTFOLIO_BAD_ROWS,
         )
-
-
-class _Stopwatch:
-    """`with clock("part"):` adds the part's seconds to `timings` (monotonic clock)."""
-
-    def __init__(self, timings: dict[str, float]):
-        self.timings = timings
-
-    @contextlib.contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            spent = time.perf_counter() - started
-            self.timings[name] = round(self.timings.get(name, 0.0) + spent, 3)

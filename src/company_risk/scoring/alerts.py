@@ -31,7 +31,7 @@ import pandas as pd
 
 from company_risk.config import ScoringConfig
 from company_risk.formats import ROLE_FAMILIES
-from company_risk.scoring.classes import ROMAN
+from company_risk.schemas import RISK_CLASSES
 from company_risk.scoring.facts import REGISTER_FACTS
 from company_risk.watchlists import SCORE_KINDS
 
@@ -274,7 +274,7 @@ def _rows(ids, kind: str, before, after, detail) -> pd.DataFrame:
 
 
 def _class_moves(both: pd.DataFrame) -> pd.DataFrame:
-    order = pd.Index(ROMAN)
+    order = pd.Index(RISK_CLASSES)
     b = order.get_indexer(both["risk_class_before"])
     a = order.get_indexer(both["risk_class_after"])
     parts = []

@@ -15,13 +15,11 @@ drops, the parameters and the model version.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import re
-import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +75,7 @@ from company_risk.scoring.model import (
 from company_risk.scoring.partition import write_partition
 from company_risk.scoring.reasons import Phrase, fact_texts, top_reasons
 from company_risk.scoring.spark import predict_spark, write_partition_spark  # pyspark: on use
+from company_risk.stagelog import Stopwatch
 from company_risk.watchlists import NAME, Watchlist, WatchlistError, make_watchlist
 
 log = logging.getLogger("company_risk.score")
@@ -307,7 +306,7 @@ def score_day(job: ScoreJob, date: dt.date) -> DayResult:
     check_engine(job.engine)
     cfg = job.params.scoring
     timings: dict[str, float] = {}
-    clock = _Stopwatch(timings)
+    clock = Stopwatch(timings)
     used = day_drops(job.raw, date)
     with clock("ingest"):
         ingest_day(job, date)
@@ -522,22 +521,6 @@ def log_day(job: ScoreJob, manifest: dict) -> None:
                 row["psi"],
                 job.params.scoring.psi_warn,
             )
-
-
-class _Stopwatch:
-    """`with clock("part"):` adds the part's seconds to `timings` (monotonic, not wall-clock)."""
-
-    def __init__(self, timings: dict[str, float]):
-        self.timings = timings
-
-    @contextlib.contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            spent = time.perf_counter() - started
-            self.timings[name] = round(self.timings.get(name, 0.0) + spent, 3)
 
 
 def _quantiles(p: pd.Series) -> dict[str, float]:

@@ -26,9 +26,6 @@ from starlette.concurrency import run_in_threadpool
 
 from company_risk.config import Params, ServeConfig
 from company_risk.portfolio import PortfolioError
-from company_risk.portfolio.figures import build_portfolio
-from company_risk.portfolio.ledger import parse_ledger
-from company_risk.portfolio.run import outside_statuses
 from company_risk.scoring.alerts import KINDS
 from company_risk.serve import schemas
 from company_risk.serve.auth import Caller, Sessions, bearer_caller
@@ -136,10 +133,16 @@ def _watchlist_json(stored: StoredWatchlist, with_secret: bool = False) -> dict[
     return out
 
 
-def _alerts_json(frame, limit: int) -> tuple[list[dict[str, Any]], bool]:
+def _alerts_answer(frame, since: dt.date, day: ServedDay, limit: int) -> dict[str, Any]:
+    """The alerts answer (schemas.AlertsResponse): at most `limit` rows, oldest day first."""
     rows = frame.head(limit)
     columns = [c for c in schemas.Alert.model_fields if c in rows.columns]
-    return rows[columns].to_dict(orient="records"), len(frame) > limit
+    return {
+        "since": since.isoformat(),
+        "score_date": day.date.isoformat(),
+        "alerts": rows[columns].to_dict(orient="records"),
+        "truncated": len(frame) > limit,
+    }
 
 
 def create_app(
@@ -228,9 +231,17 @@ def create_app(
             day = served.day()
         except NoScoredDay:
             body = dict.fromkeys(
-                ("partition", "score_date", "model_version", "age_days", "companies")
+                (
+                    "partition",
+                    "score_date",
+                    "model_version",
+                    "age_days",
+                    "companies",
+                    "history_days",
+                )
             )
-            return JSON(body | {"status": "no_data", "stale": True}, status_code=503)
+            body |= {"status": "no_data", "stale": True, "history_complete": False}
+            return JSON(body, status_code=503)
         age = day.age_days(today())
         stale = age > cfg.max_age_days
         return JSON(
@@ -242,6 +253,8 @@ def create_app(
                 "stale": stale,
                 "age_days": age,
                 "companies": len(day.scores),
+                "history_days": len(day.history.dates),
+                "history_complete": day.history_complete,
             }
         )
 
@@ -346,15 +359,7 @@ def create_app(
         frame = day.alerts_since(_since(since, day), kinds)
         if watchlist is not None:
             frame = select_alerts(frame, _stored(watchlist).watchlist)
-        rows, truncated = _alerts_json(frame, cfg.alerts_limit)
-        return JSON(
-            {
-                "since": _since(since, day).isoformat(),
-                "score_date": day.date.isoformat(),
-                "alerts": rows,
-                "truncated": truncated,
-            }
-        )
+        return JSON(_alerts_answer(frame, _since(since, day), day, cfg.alerts_limit))
 
     def _check_kinds(kinds: list[str]) -> list[str]:
         bad = [
@@ -470,15 +475,7 @@ def create_app(
         stored = _stored(name)
         day = state.day()
         frame = select_alerts(day.alerts_since(_since(since, day)), stored.watchlist)
-        rows, truncated = _alerts_json(frame, cfg.alerts_limit)
-        return JSON(
-            {
-                "since": _since(since, day).isoformat(),
-                "score_date": day.date.isoformat(),
-                "alerts": rows,
-                "truncated": truncated,
-            }
-        )
+        return JSON(_alerts_answer(frame, _since(since, day), day, cfg.alerts_limit))
 
     @app.get(
         "/v1/watchlists/{name}/deliveries",
@@ -575,6 +572,12 @@ def install_portfolio(app: FastAPI, state: ServeState, inputs: PortfolioInputs, 
         day = state.day()
 
         def value() -> dict[str, Any]:
+            # here, not at the top: the valuation pulls in scipy and matplotlib (0.6 s of the
+            # server's start-up) for a route most deployments call rarely
+            from company_risk.portfolio.figures import build_portfolio
+            from company_risk.portfolio.ledger import parse_ledger
+            from company_risk.portfolio.run import outside_statuses
+
             ledger = parse_ledger(body, "the uploaded ledger", params.portfolio)
             statuses = outside_statuses(inputs.interim, ledger, day.scores, day.date, params)
             result = build_portfolio(
@@ -589,7 +592,7 @@ def install_portfolio(app: FastAPI, state: ServeState, inputs: PortfolioInputs, 
 
         try:
             answer = await run_in_threadpool(value)
-        except PortfolioError as exc:
+        except PortfolioError as exc:  # a ledger it cannot value
             raise HTTPException(status_code=422, detail=str(exc)) from None
         return JSON(
             answer | {"score_date": day.date.isoformat(), "model_version": day.model_version}

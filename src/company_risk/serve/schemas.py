@@ -178,6 +178,11 @@ class Health(_Strict):
     stale: bool = Field(description="True when the day is older than serve.max_age_days.")
     age_days: int | None = Field(description="Days between the served day and today.")
     companies: int | None = Field(description="Companies in the served day.")
+    history_days: int | None = Field(description="Scored days of history held for `history`.")
+    history_complete: bool = Field(
+        description="False for the first seconds after a start, while the earlier days load: "
+        "answers until then carry the served day in `history` only."
+    )
 
 
 class Problem(_Strict):

@@ -13,6 +13,7 @@ and the company card alike.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -196,6 +197,10 @@ class ServedDay:
     history: History
     alerts: pd.DataFrame  # the kept days' alerts, oldest day first
     manifest_mtime: float
+    # False while the server starts: the day is served with its own scores and alerts only,
+    # and the earlier days follow in the background (`Served`), so start-up reads one
+    # partition, not `serve.history_days` of them
+    history_complete: bool = True
 
     @property
     def model_version(self) -> str:
@@ -340,9 +345,12 @@ def load_day(out: Path, history_days: int, previous: ServedDay | None = None) ->
     manifest_path = folder / artifacts.MANIFEST_FILE
     mtime = manifest_path.stat().st_mtime
     manifest = artifacts.read_manifest(out, date)
-    scores = artifacts.read_scores(out, date).sort_values("company_id", kind="stable")
-    scores = _one_chunk(scores.reset_index(drop=True))
-    position = {c: i for i, c in enumerate(scores["company_id"].tolist())}
+    if previous is not None and (previous.date, previous.manifest_mtime) == (date, mtime):
+        scores, position = previous.scores, previous.position  # the same day, its history added
+    else:
+        scores = artifacts.read_scores(out, date).sort_values("company_id", kind="stable")
+        scores = _one_chunk(scores.reset_index(drop=True))
+        position = {c: i for i, c in enumerate(scores["company_id"].tolist())}
 
     reused: dict[dt.date, pd.DataFrame | DayScores] = {}
     reused_alerts: dict[dt.date, pd.DataFrame] = {}
@@ -446,8 +454,10 @@ class Served:
                 except FileNotFoundError:
                     return False
             started = time.perf_counter()
-            reuse = current if current is not None and dates[-1] != current.date else None
-            day = load_day(self.out, self.history_days, reuse)
+            if current is None and self.history_days > 1 and len(dates) > 1:
+                day = dataclasses.replace(load_day(self.out, 1), history_complete=False)
+            else:
+                day = load_day(self.out, self.history_days, current)
             self._day = day
         log.info(
             "serving %s: %d companies, model %s v%s, %d day(s) of history (%.2f s)",
@@ -475,9 +485,33 @@ class Served:
         if self._thread is not None:
             self._thread.join(timeout=30)
 
+    def complete_history(self) -> None:
+        """Replace a day served without its history by the same day with it (a newer day
+        found meanwhile is served by the next refresh, with its history, as usual)."""
+        with self._swap:
+            current = self._day
+            if current is None or current.history_complete:
+                return
+            started = time.perf_counter()
+            day = load_day(self.out, self.history_days, current)
+            if day.date != current.date:
+                return
+            self._day = day
+        log.info(
+            "history of %s: %d day(s) loaded (%.2f s)",
+            day.date,
+            len(day.history.dates),
+            time.perf_counter() - started,
+        )
+
     def _watch(self) -> None:
+        try:
+            self.complete_history()
+        except Exception:
+            log.exception("loading the history under %s", self.out)
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.refresh()
+                self.complete_history()  # a first load that failed above
             except Exception:  # a half-readable partition now; the next poll tries again
                 log.exception("looking for a newer partition under %s", self.out)
