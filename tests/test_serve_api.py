@@ -12,6 +12,7 @@ from company_risk import artifacts
 from company_risk.scoring.alerts import KINDS
 from company_risk.scoring.partition import write_partition
 from company_risk.serve import schemas
+from company_risk.serve.served import FACT_FIELDS
 from serving import DAY1, DAY2, probabilities, wait_until
 
 
@@ -47,20 +48,7 @@ def expected_company(row: pd.Series, model_version: str) -> dict:
         "payment_term_days": number(row["payment_term_days"]),
         "credit_note": row["credit_note"],
         "reasons": reasons,
-        "facts": {
-            f: number(row[f])
-            for f in (
-                "tax_debt",
-                "tax_debt_days",
-                "board_size",
-                "last_report_year",
-                "overdue_report_year",
-                "overdue_reports",
-                "revenue",
-                "equity",
-                "capital",
-            )
-        },
+        "facts": {f: number(row[f]) for f in FACT_FIELDS},
         "model_version": model_version,
     }
 
