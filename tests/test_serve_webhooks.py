@@ -214,3 +214,22 @@ def test_webhook_urls_that_are_not_http_are_refused(api, serve_setup):
         r = api.write.put("/v1/watchlists/w", json={"codes": [A], "webhook_url": url})
         assert r.status_code in (200, 201), url
         assert json.loads(r.text)["webhook_url"] == url
+
+
+def test_a_watchlist_made_after_a_day_was_served_waits_for_the_next_day(serve_setup):
+    """A restart re-serves the newest day; a watchlist made since its first serving does not
+    get that day (it was news before the watchlist existed), an older watchlist does."""
+    import datetime as dt
+
+    with Receiver() as late, Receiver() as early:
+        with serve_setup.running() as api:
+            put_watchlist(api, "early", early.url)
+            write_day(serve_setup.scores, DAY3, alert_rows(DAY3_ALERTS))
+            delivery(api, "early", "delivered")
+        later = dict(now=NOW + dt.timedelta(hours=1))
+        with serve_setup.running(**later) as api:  # the same day DAY3, served again
+            put_watchlist(api, "late", late.url)
+        with serve_setup.running(**later) as api:
+            wait_until(api.dispatcher.idle, "the deliveries at start to end")
+            assert api.read.get("/v1/watchlists/late/deliveries").json() == []
+        assert (len(early.received), len(late.received)) == (1, 0)

@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS watchlists (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS served_days (
+    date TEXT PRIMARY KEY,       -- a scored day
+    first_served_at TEXT NOT NULL -- when a server first served it: later watchlists skip it
+);
 CREATE TABLE IF NOT EXISTS deliveries (
     watchlist TEXT NOT NULL,
     date TEXT NOT NULL,          -- the scored day whose alerts were sent
@@ -140,11 +144,13 @@ class Store:
             db.close()
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction: a writer takes the write lock at once (two writers never
+        deadlock half-way); a reader never waits for it (WAL: it reads the last commit)."""
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
         try:
-            db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield db
             except BaseException:
@@ -161,7 +167,7 @@ class Store:
         if scope not in SCOPES:
             raise StoreError(f"key scope {scope!r}: expected one of {', '.join(SCOPES)}")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
-        with self._connect() as db:
+        with self._connect(write=True) as db:
             active = "SELECT 1 FROM api_keys WHERE name = ? AND revoked_at IS NULL"
             if db.execute(active, (name,)).fetchone():
                 raise StoreError(f"an API key named {name!r} exists already (revoke it first)")
@@ -180,7 +186,7 @@ class Store:
 
     def revoke_key(self, name: str, now: dt.datetime) -> None:
         """Revoke the active key called `name` (freeing the name); its record is kept."""
-        with self._connect() as db:
+        with self._connect(write=True) as db:
             revoked = db.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                 (stamp(now), name),
@@ -211,7 +217,7 @@ class Store:
         when it is first set, kept while the URL stays and renewed when it changes."""
         when = stamp(now)
         body = json.dumps(watchlist.to_dict(), sort_keys=True)
-        with self._connect() as db:
+        with self._connect(write=True) as db:
             old = db.execute(
                 "SELECT body, webhook_secret, created_at FROM watchlists WHERE name = ?",
                 (watchlist.name,),
@@ -241,15 +247,24 @@ class Store:
         return [_stored(r) for r in rows]
 
     def delete_watchlist(self, name: str) -> bool:
-        with self._connect() as db:
+        with self._connect(write=True) as db:
             gone = db.execute("DELETE FROM watchlists WHERE name = ?", (name,)).rowcount
         return bool(gone)
 
     # ---------------------------------------------------------------------------- deliveries
+    def first_served(self, date: str, now: dt.datetime) -> str:
+        """When the scored day `date` was first served (now, if it is the first time)."""
+        with self._connect(write=True) as db:
+            db.execute("INSERT OR IGNORE INTO served_days VALUES (?, ?)", (date, stamp(now)))
+            row = db.execute(
+                "SELECT first_served_at FROM served_days WHERE date = ?", (date,)
+            ).fetchone()
+        return row["first_served_at"]
+
     def record_delivery(self, delivery: Delivery) -> None:
         if delivery.status not in DELIVERY_STATES:
             raise StoreError(f"delivery status {delivery.status!r}")
-        with self._connect() as db:
+        with self._connect(write=True) as db:
             db.execute(
                 "INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (

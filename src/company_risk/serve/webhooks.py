@@ -161,11 +161,14 @@ class Dispatcher:
     # ------------------------------------------------------------------ deliveries
     def deliver_day(self, day: ServedDay) -> None:
         """Send the day's alerts to each watchlist with a webhook that has not had them (a
-        delivery on record as delivered or failed is not repeated; a pending one is)."""
+        delivery on record as delivered or failed is not repeated; a pending one is). A
+        watchlist made after the day was first served waits for the next day: a restart does
+        not send it a day that was news before it existed."""
         todays = day.alerts.loc[day.alerts["date"] == day.date.isoformat()]
+        first_served = self.store.first_served(day.date.isoformat(), self.now())
         for stored in self.store.list_watchlists():
             url = stored.watchlist.webhook_url
-            if url is None or stored.webhook_secret is None:
+            if url is None or stored.webhook_secret is None or stored.created_at > first_served:
                 continue
             done = self.store.delivery(stored.watchlist.name, day.date.isoformat())
             if done is not None and done.status != "pending":
