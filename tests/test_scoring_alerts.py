@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -292,6 +293,30 @@ def test_no_change_no_alert_and_small_moves_are_quiet():
     current = _partition(facts, {"10000004": 0.059}, {"10000004": "I"}, ids)
     alerts = build_alerts(previous, current, facts, board_changes(tables, DAY1, DAY1), DAY1, CFG)
     assert alerts.empty and list(alerts.columns) == list(ALERT_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "grown"),
+    [
+        (1000.0, 1001.0, False),  # a day's interest
+        (1000.0, 1099.0, False),  # 9.9 %: below the share
+        (1000.0, 1100.0, True),  # 10 % and 100 EUR
+        (20000.0, 20900.0, False),  # 900 EUR, but 4.5 %
+        (500.0, 590.0, False),  # 18 %, but 90 EUR
+    ],
+)
+def test_a_tax_debt_grows_in_an_alert_only_by_the_configured_share_and_amount(before, after, grown):
+    tables = history()
+    facts = company_facts(tables, DAY1, DEADLINE)
+    ids = ["10000004"]
+    previous = _partition(facts, {"10000004": 0.01}, {"10000004": "I"}, ids)
+    current = previous.copy()
+    previous["tax_debt"], current["tax_debt"] = before, after
+    alerts = build_alerts(previous, current, facts, board_changes(tables, DAY1, DAY1), DAY1, CFG)
+    assert (alerts["kind"] == "tax_debt_grown").any() == grown
+    loose = dataclasses.replace(CFG, alert_debt_growth=0.0, alert_debt_growth_eur=0.0)
+    alerts = build_alerts(previous, current, facts, board_changes(tables, DAY1, DAY1), DAY1, loose)
+    assert (alerts["kind"] == "tax_debt_grown").any()  # every euro, when so configured
 
 
 @pytest.mark.parametrize("months", [3, 6, 9])

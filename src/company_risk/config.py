@@ -402,6 +402,10 @@ class ScoringConfig:
     class_limit_factors: tuple[float, ...] = (1.0, 0.75, 0.5, 0.0, 0.0)
     payment_term_days: tuple[int, ...] = (30, 14, 7, 0, 0)
     alert_jump: float = 0.05
+    # `tax_debt_grown` only when the listed debt grew by at least this share and this many euros
+    # (interest adds a euro or two a day to most debts: not news to a credit manager)
+    alert_debt_growth: float = 0.10
+    alert_debt_growth_eur: float = 100.0
     psi_warn: float = 0.2
     top_reasons: int = 3
     urls: dict[str, str] = field(default_factory=dict)  # daily file name in the drop -> URL
@@ -448,6 +452,8 @@ class ScoringConfig:
             class_limit_factors=_each(_NON_NEGATIVE),
             payment_term_days=_each(_NON_NEGATIVE),
             alert_jump=_PROBABILITY,
+            alert_debt_growth=_NON_NEGATIVE,
+            alert_debt_growth_eur=_NON_NEGATIVE,
             psi_warn=_above(0),
             top_reasons=_COUNT,
             source=_one_of(self.SOURCES),

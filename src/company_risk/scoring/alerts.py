@@ -48,7 +48,7 @@ KIND_MEANINGS = {
     "trustee_appointed": "a trustee in bankruptcy (or an interim one) was entered on the card",
     "ruling_published": "the registrar published a ruling (a warning, a deletion ruling, ...)",
     "tax_debt_new": "on the tax-debtor list, with no listed debt the previous day",
-    "tax_debt_grown": "the listed tax debt grew",
+    "tax_debt_grown": "the listed tax debt grew (by `scoring.alert_debt_growth` and `alert_debt_growth_eur` at least)",
     "tax_debt_cleared": "off the tax-debtor list: the listed debt is paid or gone",
     "report_overdue": "an annual report is past its deadline and not filed",
     "report_submitted": "a new annual report was published",
@@ -142,7 +142,7 @@ def build_alerts(
     comparisons = (
         (("class_worse", "class_better"), lambda: _class_moves(both)),
         (("probability_jump",), lambda: _jumps(both, cfg.alert_jump)),
-        (("tax_debt_new", "tax_debt_grown", "tax_debt_cleared"), lambda: _tax(both)),
+        (("tax_debt_new", "tax_debt_grown", "tax_debt_cleared"), lambda: _tax(both, cfg)),
         (("report_overdue",), lambda: _reports(both)),
         (("board_added", "board_removed"), lambda: _board(board, previous, current, facts)),
         (("name_changed",), lambda: _text_change(register, "name", "name_changed", "name")),
@@ -325,10 +325,15 @@ def _money(v: pd.Series) -> pd.Series:
     return _fmt(v, "{:,.0f}")
 
 
-def _tax(both: pd.DataFrame) -> pd.DataFrame:
+def _tax(both: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
     b, a = both["tax_debt_before"].fillna(0), both["tax_debt_after"].fillna(0)
     new = both.loc[(b <= 0) & (a > 0)]
-    grown = both.loc[(b > 0) & (a > b + 0.5)]
+    growth = a - b
+    grown = both.loc[
+        (b > 0)
+        & (growth >= cfg.alert_debt_growth * b)
+        & (growth >= max(cfg.alert_debt_growth_eur, 0.5))
+    ]
     cleared = both.loc[(b > 0) & (a <= 0)]
     return pd.concat(
         [
