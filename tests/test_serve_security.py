@@ -7,6 +7,8 @@ import logging
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from company_risk import artifacts
 from company_risk.serve import schemas
 from company_risk.store import hash_key
@@ -242,7 +244,12 @@ def test_no_person_is_served(api, serve_setup, personal_data):
     codes = list(probabilities(serve_setup.scores, DAY2))
     bulk = api.read.post("/v1/companies/query", json={"codes": codes})
     alerts = api.read.get("/v1/alerts", params={"since": "2000-01-01"})
-    assert len(bulk.json()["companies"]) == 197 and len(alerts.json()["alerts"]) == 14
+    written = sum(
+        len(pd.read_csv(folder / artifacts.ALERTS_FILE, dtype="str"))
+        for folder in serve_setup.scores.glob("date=*")
+    )
+    assert len(bulk.json()["companies"]) == 197
+    assert len(alerts.json()["alerts"]) == written > 0
     answers = bulk.text + "\n" + alerts.text
     # the persons behind the tiny world are in the raw drops, none in the answers
     assert sorted(p for p in personal_data if p in answers) == []

@@ -278,10 +278,14 @@ def create_app(
         day = state.day()
         record = day.company(registry_code, days)
         if record is None:
+            left = day.departure(registry_code)
+            why = (
+                f"{left['detail']} on {left['date']}"
+                if left
+                else "not an active business company on the register that day"
+            )
             raise HTTPException(
-                status_code=404,
-                detail=f"{registry_code} is not scored on {day.date} (not an active business "
-                "company on the register that day)",
+                status_code=404, detail=f"{registry_code} is not scored on {day.date} ({why})"
             )
         return JSON(record)
 

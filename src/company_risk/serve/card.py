@@ -419,7 +419,14 @@ def install_card(app: FastAPI, state: ServeState) -> None:
             return page("no_day.html", 503, signed_in=True)
         record = day.company(registry_code, state.cfg.history_days)
         if record is None:
-            return page("not_scored.html", 404, signed_in=True, code=registry_code, date=day.date)
+            return page(
+                "not_scored.html",
+                404,
+                signed_in=True,
+                code=registry_code,
+                date=day.date,
+                departure=day.departure(registry_code),
+            )
         found = day.alerts_since(day.history.dates[0], codes=[registry_code])
         alerts = [
             {"date": row["date"], "kind": row["kind"], "detail": row.get("detail", "")}

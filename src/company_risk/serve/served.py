@@ -245,6 +245,18 @@ class ServedDay:
             out = out.loc[out["company_id"].isin(set(codes))]
         return out
 
+    def departure(self, company_id: str) -> dict[str, str] | None:
+        """How a company not scored today left the active register, when one of the kept days
+        said so (its latest `status_change` alert: date, status, sentence); None otherwise."""
+        alerts = self.alerts
+        found = alerts.loc[
+            (alerts["company_id"] == company_id) & (alerts["kind"] == "status_change")
+        ]
+        if found.empty:
+            return None
+        last = found.iloc[-1]
+        return {"date": last["date"], "status": last["after"], "detail": last["detail"]}
+
     def age_days(self, today: dt.date) -> int:
         return (today - self.date).days
 
