@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from company_risk.config import ConfigError, ScoringConfig
+from company_risk.config import ConfigError, FeaturesConfig, ScoringConfig
 from company_risk.metrics import METRIC_NAMES, binary_metrics
 from company_risk.oracle import with_oracle
 from company_risk.report import (
@@ -641,6 +641,9 @@ def test_register_growth_active_companies_and_exits_by_kind():
     }
 
 
+BOARD = FeaturesConfig().graph.roles  # the default board of the graph features
+
+
 def test_board_network_links_companies_through_pseudonymous_persons_only():
     roles = board(
         [
@@ -652,15 +655,18 @@ def test_board_network_links_companies_through_pseudonymous_persons_only():
             ("4", "d", "PROK", None),
         ]
     )
-    chosen = explore.most_connected_companies(roles, 3)
+    chosen = explore.most_connected_companies(roles, 3, BOARD)
     assert chosen == ["1", "2", "3"]  # person a sits on three boards
-    graph = explore.board_network(roles, chosen)
+    graph = explore.board_network(roles, chosen, BOARD)
     persons = {n: d for n, d in graph.nodes(data=True) if d["kind"] == "person"}
     assert set(persons) == {"P1", "P2"} and persons["P1"]["label"] == "P1"
     assert graph.degree["P1"] == 3 and graph.edges["2", "P1"]["ended"]  # person a: 3 boards
     assert graph.degree["P2"] == 1 and graph.has_edge("3", "P2")  # person b
     held = repr(list(graph.nodes(data=True))) + repr(list(graph.edges(data=True)))
     assert "aaaaaa" not in held and "bbbbbb" not in held  # no part of a person key
+    assert "PROK" not in BOARD and "JUHL" in BOARD
+    with_procurators = explore.board_network(roles, ["4"], (*BOARD, "PROK"))
+    assert len([n for n, d in with_procurators.nodes(data=True) if d["kind"] == "person"]) == 2
     figure = explore.draw_network(graph, {"2"}, "t")
     texts = {t.get_text() for t in figure.axes[0].texts}
     assert texts == {"1", "2", "3", "P1", "P2"}

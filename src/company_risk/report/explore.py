@@ -16,7 +16,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from company_risk.artifacts import interim_table
-from company_risk.formats import BOARD_ROLES
 
 PERSON_PREFIX = "P"
 
@@ -70,10 +69,13 @@ def tax_debt_over_time(tax_debts: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def most_connected_companies(board_roles: pd.DataFrame, n: int) -> list[str]:
+def most_connected_companies(
+    board_roles: pd.DataFrame, n: int, roles: tuple[str, ...]
+) -> list[str]:
     """A few companies that share board members: the companies of the persons who sat on the
-    most boards (serial directors are where the network's signal lives)."""
-    board = board_roles.loc[board_roles["role"].isin(BOARD_ROLES)]
+    most boards (serial directors are where the network's signal lives). `roles` is
+    `features.graph.roles`, the board the graph features see."""
+    board = board_roles.loc[board_roles["role"].isin(roles)]
     per_person = (
         board.groupby("person_id")["company_id"]
         .nunique()
@@ -89,13 +91,15 @@ def most_connected_companies(board_roles: pd.DataFrame, n: int) -> list[str]:
     return chosen
 
 
-def board_network(board_roles: pd.DataFrame, companies: list[str]) -> nx.Graph:
+def board_network(
+    board_roles: pd.DataFrame, companies: list[str], roles: tuple[str, ...]
+) -> nx.Graph:
     """Companies and the board members (management board) who ever sat on them, one edge per tenure; node
     attribute `kind` is company or person. Persons are numbered P1, P2, ... in order of their
     first board seat among `companies`: the graph holds no person key, so nothing drawn or
     printed from it can identify a person."""
     board = board_roles.loc[
-        board_roles["role"].isin(BOARD_ROLES) & board_roles["company_id"].isin(companies)
+        board_roles["role"].isin(roles) & board_roles["company_id"].isin(companies)
     ]
     order = {c: i for i, c in enumerate(companies)}
     board = board.assign(_company=board["company_id"].map(order)).sort_values(
