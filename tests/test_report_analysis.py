@@ -486,3 +486,39 @@ def test_the_decision_section_says_a_refused_gate():
         classes="II 3.1 % > III 1.0 %",
     )
     assert Paragraph(said) in decision
+
+
+def _ranking_table(evidence: Evidence) -> tuple[list[str], pd.DataFrame]:
+    from company_risk.report.render import Heading
+
+    blocks = sections.comparison_section(evidence, analysis.analyse(evidence)).blocks
+    (at,) = [i for i, b in enumerate(blocks) if isinstance(b, Heading) and "Ranking" in b.text]
+    return blocks[at].text, blocks[at + 1].frame
+
+
+def test_the_ranking_marks_the_chosen_challenger_and_names_a_tie_break():
+    from company_risk.artifacts import GateRecord, RegistryDecision
+    from company_risk.config import SelectionConfig
+
+    heading, table = _ranking_table(small_evidence())
+    assert heading.endswith("(the selection order)")
+    assert set(table["challenger"]) == {""}  # no registry decision to name one
+
+    candidate = VersionRecord(version="2", run_id="r1", model="svm", feature_set="tax")
+    decision = RegistryDecision(
+        training_run_id="p" * 32,
+        candidate=candidate,
+        candidate_val=0.6,
+        champion_before=None,
+        champion_after=candidate,
+        gate=GateRecord("first", "roc_auc", 0.002, 0.6, None),
+    )
+    tied = Params(
+        report=ReportConfig(bootstrap_rounds=ROUNDS, min_slice_defaults=3),
+        selection=SelectionConfig(tie_break="brier"),
+    )
+    heading, table = _ranking_table(
+        small_evidence(registry_report=decision, params=tied, params_dict=params_to_dict(tied))
+    )
+    assert "before the tie-break on" in heading and "Brier" in heading
+    assert table.loc[table["challenger"] == "chosen", "run id"].tolist() == ["r1"]

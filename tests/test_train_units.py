@@ -13,7 +13,7 @@ import pytest
 from builders_example import example_features
 from company_risk import metrics as m
 from company_risk.artifacts import GateRecord
-from company_risk.config import SplitConfig, params_from_dict
+from company_risk.config import SelectionConfig, SplitConfig, params_from_dict
 from company_risk.model_table import MODEL_NAMES
 from company_risk.schemas import feature_columns
 from company_risk.train import candidates as cand
@@ -244,6 +244,16 @@ def test_load_inputs_checks_and_names_what_is_unusable(inputs, tmp_path):
     grid_params = train_run.grid_params(inputs, step_params())
     assert grid_params["models"] == "naive_bayes,logistic_regression"
     assert grid_params["feature_sets"] == "tax,all" and grid_params["selection_metric"] == "roc_auc"
+    assert grid_params["selection_tie_break"] == "none"  # step_params: the code's default
+    tied = dataclasses.replace(
+        step_params(), selection=SelectionConfig(tie_break="brier", tie_rounds=50)
+    )
+    tied_params = train_run.grid_params(inputs, tied)
+    assert (tied_params["selection_tie_break"], tied_params["selection_tie_rounds"]) == (
+        "brier",
+        50,
+    )
+    assert tied_params["selection_monotonicity_level"] == 0.05
     features = tmp_path / "features.parquet"
     with pytest.raises(TrainError, match="not found"):
         train_run.load_inputs(features, None, step_params())
@@ -423,7 +433,6 @@ def test_the_leader_s_interval_is_a_seeded_company_bootstrap():
 
 
 def test_fit_grid_with_a_tie_break_picks_the_best_brier_inside_the_leader_s_interval(inputs):
-    from company_risk.config import SelectionConfig
 
     params = dataclasses.replace(step_params(), selection=SelectionConfig(tie_break="brier"))
     result = train_run.fit_grid(inputs, params, lambda c: None)
@@ -497,7 +506,6 @@ def test_a_refused_candidate_leaves_the_champion_unless_none_can_serve():
 def test_decide_puts_the_validation_predictions_into_classes_and_refuses_a_fall(
     inputs, grid, monkeypatch
 ):
-    from company_risk.config import SelectionConfig
 
     best = grid[0].best
     y_val = inputs.table["label"].to_numpy()[inputs.split.validation]

@@ -318,12 +318,20 @@ def comparison_section(ev: Evidence, a: Analysis) -> Section:
         )
     )
     ranked = c.ranking
-    blocks.append(Heading(f"Ranking on validation {label} (the selection order)"))
+    tie_break = ev.params.selection.tie_break
+    if tie_break is None:
+        blocks.append(Heading(f"Ranking on validation {label} (the selection order)"))
+    else:  # the leader's interval ties the runs in it; the tie-break chose among them
+        blocks.append(
+            Heading(f"Ranking on validation {label} (before the tie-break on {_label(tie_break)})")
+        )
+    chosen = ev.registry_report.candidate.run_id if ev.registry_report else None
     blocks.append(
         Table(
             pd.DataFrame(
                 {
                     "rank": ranked["rank"],
+                    "challenger": ["chosen" if r == chosen else "" for r in ranked["run_id"]],
                     "model": ranked["model"],
                     "feature set": ranked["feature_set"],
                     f"val {label}": [compare.cell(r, "val", metric) for _, r in ranked.iterrows()],

@@ -481,6 +481,11 @@ def grid_params(inputs: TrainInputs, params: Params) -> dict[str, Any]:
         "search_iterations": params.models.search_iterations,
         "selection_metric": params.selection.metric,
         "min_improvement": params.selection.min_improvement,
+        # MLflow params are text: "none" when ties are not broken (the leader alone wins)
+        "selection_tie_break": params.selection.tie_break or "none",
+        "selection_tie_confidence": params.selection.tie_confidence,
+        "selection_tie_rounds": params.selection.tie_rounds,
+        "selection_monotonicity_level": params.selection.monotonicity_level,
         "gap_months": params.split.gap_months,
     }
 
