@@ -729,3 +729,21 @@ def test_the_data_depth_slice_shows_each_grade_in_order_with_its_share_and_rates
     # without the grade's columns the dimension is left out, as other slices are
     bare = slices.slice_frame(preds, read.drop(columns=["tax__employees"]), "desc__age_years")
     assert "data depth" not in bare and "sector" in bare
+
+
+def test_the_comparison_figure_draws_a_figure_outside_its_interval():
+    """A run's logged figure can fall just outside its bootstrap interval (a skewed resample):
+    the bar is drawn with a zero error on that side, not refused by matplotlib."""
+    from company_risk.report import plots
+
+    table = pd.DataFrame(
+        {
+            "model": ["logistic_regression", "decision_tree"],
+            "feature_set": ["all", "all"],
+            "test_roc_auc": [0.80, 0.70],
+            "test_roc_auc_low": [0.81, 0.65],  # above the figure
+            "test_roc_auc_high": [0.85, 0.69],  # below it
+        }
+    )
+    png = plots.comparison_figure(table, "roc_auc", "ROC-AUC", "t")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -126,7 +126,11 @@ def comparison_figure(table: pd.DataFrame, metric: str, label: str, title: str) 
         value = part[f"test_{metric}"].to_numpy(dtype=float)
         low = part[f"test_{metric}_low"].to_numpy(dtype=float)
         high = part[f"test_{metric}_high"].to_numpy(dtype=float)
-        errors = np.vstack([np.nan_to_num(value - low), np.nan_to_num(high - value)])
+        # the bar is the logged figure, the interval the bootstrap's: a skewed resample can
+        # leave the figure just outside it, and matplotlib refuses a negative error bar
+        errors = np.clip(
+            np.vstack([np.nan_to_num(value - low), np.nan_to_num(high - value)]), 0, None
+        )
         ax.bar(
             x + (i - (len(sets) - 1) / 2) * width,
             value,
