@@ -555,3 +555,38 @@ def test_decide_puts_the_validation_predictions_into_classes_and_refuses_a_fall(
     )
     assert first.gate.decision == "first"
     assert client.tags[("5", "gate_monotonicity")] == "monotone"
+
+
+def test_publishing_sets_the_term_structure_tag_only_with_the_alias(tmp_path):
+    """The champion version's term-structure tag is set with the alias move, and a publish
+    that fails puts the tag back as it was: a `models:/` reader and models/champion/ agree."""
+    import mlflow
+
+    from company_risk.artifacts import REGISTERED_MODEL, VersionRecord
+    from company_risk.term_structure import TAG
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model(REGISTERED_MODEL)
+    (tmp_path / "model").mkdir()
+    version = client.create_model_version(REGISTERED_MODEL, source=str(tmp_path / "model"))
+    client.set_model_version_tag(REGISTERED_MODEL, version.version, TAG, "old")
+    kept = VersionRecord(version=version.version, run_id="r", model="m", feature_set="all")
+    out = tmp_path / "reports" / "metrics.json"
+
+    class Injected(RuntimeError):
+        pass
+
+    publishing = registry.publish_champion(client, kept, None, [out], tags={TAG: "new"})
+    with pytest.raises(Injected), publishing:
+        out.parent.mkdir()
+        out.write_text("{}")
+        raise Injected
+    assert client.get_model_version(REGISTERED_MODEL, version.version).tags[TAG] == "old"
+    assert not out.exists()
+
+    with registry.publish_champion(client, kept, None, [out], tags={TAG: "new"}):
+        out.parent.mkdir(exist_ok=True)
+        out.write_text("{}")
+    assert client.get_model_version(REGISTERED_MODEL, version.version).tags[TAG] == "new"
+    assert registry.current_champion(client).version == str(version.version)

@@ -30,7 +30,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -274,24 +274,48 @@ def publish_champion(
     champion_before: ChampionInfo | None,
     outputs: Sequence[Path],
     name: str = REGISTERED_MODEL,
+    tags: Mapping[str, str] | None = None,
 ) -> Iterator[None]:
-    """Write the champion's files (the export, the reports) in the block; `champion` moves to
-    `champion_after` only after the block has written them all. If the block or the alias move
-    fails, every path of `outputs` (files or folders) is put back as it was before the block,
-    or removed if it did not exist, and the alias is pointed back at `champion_before`."""
+    """Write the champion's files (the export, the reports) in the block; `tags` (the term
+    structure) are set on `champion_after`'s version and `champion` moves to it only after the
+    block has written them all. If the block, a tag or the alias move fails, every path of
+    `outputs` (files or folders) is put back as it was before the block, or removed if it did
+    not exist, the tags are put back, and the alias is pointed back at `champion_before`: a
+    `models:/` reader and `models/champion/` never disagree."""
+    tags = dict(tags or {})
     moves = champion_before is None or champion_before.version != champion_after.version
     with _kept(outputs) as restore:
+        version = client.get_model_version(name, champion_after.version)
+        tags_before = {key: version.tags.get(key) for key in tags}
         try:
             yield
+            for key, value in tags.items():
+                client.set_model_version_tag(name, champion_after.version, key, value)
             if moves:
                 client.set_registered_model_alias(name, CHAMPION, champion_after.version)
         except BaseException:
             restore()
+            _tags_back(client, name, champion_after.version, tags_before)
             if moves:
                 _alias_back(client, champion_before, name)
             raise
     if moves:
         log.info("alias %s -> version %s", CHAMPION, champion_after.version)
+
+
+def _tags_back(
+    client: mlflow.MlflowClient, name: str, version: str, before: Mapping[str, str | None]
+) -> None:
+    """Put the version's tags back as they were (deleting those it did not have); a failure
+    is logged, not raised, as in `_alias_back`."""
+    for key, value in before.items():
+        try:
+            if value is None:
+                client.delete_model_version_tag(name, version, key)
+            else:
+                client.set_model_version_tag(name, version, key, value)
+        except Exception:
+            log.exception("could not put tag %s of version %s back", key, version)
 
 
 def _alias_back(client: mlflow.MlflowClient, before: ChampionInfo | None, name: str) -> None:

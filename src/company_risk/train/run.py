@@ -799,8 +799,9 @@ def fit_term_structure(
     probabilities: the challenger's own when it won, else the kept version's, scored on today's
     validation rows as `rescore_champion` scores the test rows. Its test figures are logged on
     the parent run (`champion_test_<metric>_<h>m`) and join reports/metrics.json
-    (`pd_<h>m_<metric>`); the structure is set as the champion version's tag `term_structure`
-    (what scoring a `models:/` URI reads) and travels to champion.json via the returned figures."""
+    (`pd_<h>m_<metric>`); the structure travels in the returned figures to champion.json and,
+    at `publish`, to the champion version's tag `term_structure` (what scoring a `models:/`
+    URI reads)."""
     val = inputs.table.iloc[inputs.split.validation]
     if outcome.challenger_is_champion:
         val_probability = best.val_probability
@@ -826,12 +827,6 @@ def fit_term_structure(
             for h in (*structure.months, base_months)
             for metric in HORIZON_METRICS
         }
-    )
-    client.set_model_version_tag(
-        art.REGISTERED_MODEL,
-        outcome.champion_after.version,
-        TERM_STRUCTURE_TAG,
-        structure.to_json(),
     )
     return dataclasses.replace(
         figures, report={**figures.report, **report}, term_structure=structure
@@ -924,7 +919,11 @@ def publish(
     signature = infer_signature(example, figures.model.predict_proba(example))
     # the export and the reports first, the alias last; a failure puts all three back
     published = [paths.champion_model, *(paths.reports / f for f in art.TRAIN_REPORTS)]
-    with registry.publish_champion(client, outcome.champion_after, before.info, published):
+    structure = figures.term_structure
+    tags = {} if structure is None else {TERM_STRUCTURE_TAG: structure.to_json()}
+    with registry.publish_champion(
+        client, outcome.champion_after, before.info, published, tags=tags
+    ):
         registry.export_champion(
             figures.model,
             paths.champion_model,
