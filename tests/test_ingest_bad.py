@@ -5,19 +5,21 @@ drops up to BAD, the history of those before it), and checks it with builders' `
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
 import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from builders import BAD, assert_fails
 from company_risk import formats as F
 from company_risk.cli import app
 from company_risk.config import IngestConfig
-from company_risk.ingest import ingest_drops
+from company_risk.ingest import IngestError, ingest_drops
 from company_risk.ingest.store import load_tables
 
 APPLIED = "2019-12-01"  # history holds the drops up to this one
@@ -195,3 +197,13 @@ def test_cli_exit_code_and_message(case):
     )
     assert result.exit_code != 0
     assert f"drop {BAD}" in result.output and F.TAX_DEBTORS in result.output
+
+
+def test_an_ingest_error_names_the_unapplied_drop_that_failed(case):
+    """`IngestError.failed_drop` is the drop whose reading failed (the daily job quarantines
+    that one, from this attribute, not from the message's words)."""
+    path = case / "raw" / BAD / f"{F.RIK_PERSONS}.zip"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(IngestError) as raised:
+        ingest_drops(case / "raw", case / "interim", IngestConfig(), until=dt.date(2020, 1, 1))
+    assert raised.value.failed_drop == dt.date.fromisoformat(BAD)

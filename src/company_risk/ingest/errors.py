@@ -6,6 +6,7 @@ and see the bad field, so every message carries drop, file, row and field.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +16,13 @@ from company_risk.errors import CompanyRiskError
 
 
 class IngestError(CompanyRiskError):
-    """A drop (or the history tables) cannot be ingested; nothing was written."""
+    """A drop (or the history tables) cannot be ingested; nothing was written.
+
+    `failed_drop` is the date of the not-yet-applied drop whose reading, checks or applying
+    failed (set by `pipeline.ingest_drops`); None for errors about the history itself or an
+    applied drop. The daily job quarantines that drop, and only that one."""
+
+    failed_drop: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -117,9 +117,13 @@ def ingest_drops(
 
     for number, (date, folder) in enumerate(todo, start=1):
         known_reports = tables["annual_reports"]["report_id"]
-        snapshot = read_drop(folder, date, cfg, key or BUILT_IN_PSEUDONYM_KEY, known_reports)
-        check_mass_change(history.mass_change(tables, snapshot), date, cfg, accept_mass_change)
-        tables = history.apply_snapshot(tables, snapshot)
+        try:
+            snapshot = read_drop(folder, date, cfg, key or BUILT_IN_PSEUDONYM_KEY, known_reports)
+            check_mass_change(history.mass_change(tables, snapshot), date, cfg, accept_mass_change)
+            tables = history.apply_snapshot(tables, snapshot)
+        except IngestError as exc:
+            exc.failed_drop = date  # this drop, not yet applied, is the one that failed
+            raise
         result.applied.append(date)
         files = snapshot.files
         unknown = files.loc[files["status"] == "not recognised", "file"].tolist()

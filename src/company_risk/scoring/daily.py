@@ -43,7 +43,6 @@ import http.client
 import itertools
 import logging
 import os
-import re
 import time
 import urllib.error
 import urllib.request
@@ -85,7 +84,6 @@ HTML_STARTS = (b"<!doctype html", b"<html")  # compared with the lower-cased fir
 QUARANTINE = ".quarantine"  # raw/.quarantine/<date>-<n>/: hidden, so no drop listing sees it
 REASON_FILE = "REASON.txt"
 _BAD_ZIP = (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError)
-_NAMED_DROP = re.compile(r"drop (\d{4}-\d{2}-\d{2})\b")  # how every IngestError names its drop
 
 log = logging.getLogger("company_risk.daily")
 
@@ -378,14 +376,14 @@ def ingest_or_quarantine(
 @contextlib.contextmanager
 def quarantine_failed_drop(raw: Path, interim: Path, until: dt.date) -> Iterator[None]:
     """Run the block (an ingest of the drops up to `until`); when it fails with an IngestError
-    naming a drop that is in `raw`, dated on or before `until` and not applied yet, move that
-    drop to `raw/.quarantine/<date>-<n>/` with the error in REASON.txt, log it, and raise a
+    whose `failed_drop` is a drop in `raw`, dated on or before `until` and not applied yet,
+    move that drop to `raw/.quarantine/<date>-<n>/` with the error in REASON.txt, log it, and raise a
     DropQuarantinedError. Any other IngestError (an applied drop changed, broken history
     tables) is raised as it is: nothing is moved."""
     try:
         yield
     except IngestError as exc:
-        folder = _failed_drop(Path(raw), Path(interim), until, str(exc))
+        folder = _failed_drop(Path(raw), Path(interim), until, exc.failed_drop)
         if folder is None:
             raise
         moved = quarantine_drop(Path(raw), folder, str(exc))
@@ -396,16 +394,12 @@ def quarantine_failed_drop(raw: Path, interim: Path, until: dt.date) -> Iterator
         ) from exc
 
 
-def _failed_drop(raw: Path, interim: Path, until: dt.date, message: str) -> Path | None:
-    """The unapplied drop folder an ingest error names, or None."""
-    named = _NAMED_DROP.match(message)
-    if named is None:
+def _failed_drop(raw: Path, interim: Path, until: dt.date, day: dt.date | None) -> Path | None:
+    """The folder of the unapplied drop an ingest error says failed (`IngestError.failed_drop`),
+    or None."""
+    if day is None:
         return None
-    try:
-        day = dt.date.fromisoformat(named[1])
-    except ValueError:
-        return None
-    folder = raw / named[1]
+    folder = raw / day.isoformat()
     if day > until or not folder.is_dir():
         return None
     applied = _applied_drops(interim)
