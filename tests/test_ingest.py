@@ -242,3 +242,45 @@ def test_cumulative_report_files_are_read_only_for_years_with_new_reports(tables
     assert set(superseded["note"]) == {"every report of its year is in the history"}
     general = files[files["family"] == "reports_general"]
     assert set(general["status"]) == {"read"}
+
+
+def test_an_applied_drop_is_rechecked_by_its_fingerprint_and_read_again_only_when_it_differs(
+    tmp_path, monkeypatch
+):
+    """A rerun does not read the bytes of applied drops whose names, sizes and times are
+    as recorded; a history written before fingerprints is checked in full once and then
+    fingerprinted; a changed drop is still refused."""
+    import company_risk.ingest.pipeline as pipeline
+    from company_risk.ingest import IngestError
+
+    world = tiny_world()
+    world.drop_dates = world.drop_dates[:3]
+    write_drops(world, tmp_path / "raw")
+    interim = tmp_path / "interim"
+    ingest_drops(tmp_path / "raw", interim, IngestConfig())
+    log = pd.read_parquet(interim / "ingest_log.parquet")
+    assert (log["fingerprint"].str.len() == 64).all()
+
+    def no_byte_read(folder):
+        raise AssertionError(f"{folder} read again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "drop_checksum", no_byte_read)
+        assert len(ingest_drops(tmp_path / "raw", interim, IngestConfig()).skipped) == 3
+
+    # a history from before fingerprints: checked in full once, fingerprinted, then not again
+    log.drop(columns=["fingerprint"]).to_parquet(interim / "ingest_log.parquet", index=False)
+    ingest_drops(tmp_path / "raw", interim, IngestConfig())
+    assert (
+        pd.read_parquet(interim / "ingest_log.parquet")["fingerprint"] == log["fingerprint"]
+    ).all()
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "drop_checksum", no_byte_read)
+        ingest_drops(tmp_path / "raw", interim, IngestConfig())
+
+    # a changed file changes the fingerprint, and the checksum then tells the change
+    first = sorted((tmp_path / "raw").iterdir())[0]
+    victim = next(p for p in first.iterdir() if p.suffix == ".csv")
+    victim.write_bytes(victim.read_bytes() + b"\n")
+    with pytest.raises(IngestError, match="already applied, but its files have changed"):
+        ingest_drops(tmp_path / "raw", interim, IngestConfig())

@@ -163,8 +163,14 @@ INTERIM_TABLES: dict[str, dict[str, str]] = {
         "checksum": "str",  # sha256 over the drop's file names and bytes
         "files": "str",  # comma-separated file names
         "n_companies": "int64",
+        # sha256 over the files' names, sizes and modification times: while it matches, an
+        # applied drop is taken as unchanged without reading its bytes again ("" unknown)
+        "fingerprint": "str",
     },
 }
+# Columns added to a table after histories were written with it: an older table is read, and
+# a hand-made one conformed, with this value in the missing column (ingest.store).
+ADDED_COLUMNS: dict[str, dict[str, object]] = {"ingest_log": {"fingerprint": ""}}
 
 # The feature families: each name is also the feature set of that family alone (params.yaml
 # `models.feature_sets`), and maps to the prefix of its columns in features.parquet.

@@ -59,6 +59,7 @@ def apply_snapshot(tables: dict[str, pd.DataFrame], snap: Snapshot) -> dict[str,
             "checksum": [snap.checksum],
             "files": [",".join(snap.files["file"])],
             "n_companies": [len(snap.companies) + len(snap.held)],
+            "fingerprint": [snap.fingerprint],
         }
     )
     return {

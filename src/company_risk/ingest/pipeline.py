@@ -16,7 +16,7 @@ from pathlib import Path
 from company_risk.config import IngestConfig
 from company_risk.ingest import history, store
 from company_risk.ingest.errors import IngestError
-from company_risk.ingest.files import drop_checksum, list_drops
+from company_risk.ingest.files import drop_checksum, drop_fingerprint, list_drops
 from company_risk.ingest.snapshot import read_drop
 
 log = logging.getLogger("company_risk.ingest")
@@ -95,20 +95,31 @@ def ingest_drops(
     tables = store.load_tables(interim)
     applied_log = tables["ingest_log"]
     applied = {
-        d.date(): c for d, c in zip(applied_log["drop_date"], applied_log["checksum"], strict=True)
+        d.date(): (c, f)
+        for d, c, f in zip(
+            applied_log["drop_date"],
+            applied_log["checksum"],
+            applied_log["fingerprint"],
+            strict=True,
+        )
     }
     last = max(applied) if applied else None
     result = IngestResult()
     todo = []
+    fingerprinted: dict[dt.date, str] = {}  # applied drops checked in full, now fingerprinted
     for date, folder in list_drops(raw):
         if until is not None and date > until:
             continue
         if date in applied:
-            if drop_checksum(folder) != applied[date]:
-                raise IngestError(
-                    f"drop {date}: already applied, but its files have changed since "
-                    "(raw drops are immutable; rebuild the history from scratch)"
-                )
+            checksum, fingerprint = applied[date]
+            now = drop_fingerprint(folder)
+            if now != fingerprint:  # changed, copied, or applied before fingerprints
+                if drop_checksum(folder) != checksum:
+                    raise IngestError(
+                        f"drop {date}: already applied, but its files have changed since "
+                        "(raw drops are immutable; rebuild the history from scratch)"
+                    )
+                fingerprinted[date] = now
             result.skipped.append(date)
         elif last is not None and date < last:
             raise IngestError(f"drop {date}: dated before the last applied drop {last}")
@@ -141,7 +152,14 @@ def ingest_drops(
             f", not recognised: {', '.join(unknown)}" if unknown else "",
         )
 
-    if result.applied or not Path(interim).exists():
+    if fingerprinted:  # the next run need not read those drops' bytes again
+        log_dates = tables["ingest_log"]["drop_date"].dt.date
+        tables["ingest_log"] = tables["ingest_log"].assign(
+            fingerprint=tables["ingest_log"]["fingerprint"].where(
+                ~log_dates.isin(fingerprinted), log_dates.map(fingerprinted)
+            )
+        )
+    if result.applied or fingerprinted or not Path(interim).exists():
         tables["defaults"] = history.derive_defaults(tables["status_history"])
         store.write_tables({n: store.conform(n, t) for n, t in tables.items()}, interim)
     return result

@@ -20,7 +20,7 @@ from company_risk import formats as F
 from company_risk.config import IngestConfig
 from company_risk.ingest import emta, parse, reports, rik
 from company_risk.ingest.errors import IngestError, Rejects
-from company_risk.ingest.files import DropFile, classify, drop_checksum
+from company_risk.ingest.files import DropFile, classify, drop_checksum, drop_fingerprint
 
 log = logging.getLogger("company_risk.ingest")
 
@@ -58,6 +58,7 @@ class Snapshot:
     files: pd.DataFrame  # file, family, status, rows, note
     report_stats: dict[str, int]
     checksum: str
+    fingerprint: str  # files.drop_fingerprint, taken before the bytes were read
 
 
 class _Reading:
@@ -137,6 +138,7 @@ def read_drop(
     whose fiscal year brings no new report is not read again."""
     drop = date.isoformat()
     day = pd.Timestamp(date)
+    fingerprint = drop_fingerprint(folder)  # before the read: a file changed during it shows
     reading = _Reading(drop, classify(folder, drop), cfg)
 
     basic, held = reading.read(reading.one("basic"), rik.read_basic)
@@ -186,6 +188,7 @@ def read_drop(
         files=reading.files(),
         report_stats=report_stats,
         checksum=drop_checksum(folder),
+        fingerprint=fingerprint,
     )
 
 

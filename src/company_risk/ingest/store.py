@@ -14,7 +14,7 @@ import pandas as pd
 from company_risk.artifacts import interim_table
 from company_risk.atomic import atomic_directory, recover
 from company_risk.ingest.errors import IngestError
-from company_risk.schemas import INTERIM_TABLES
+from company_risk.schemas import ADDED_COLUMNS, INTERIM_TABLES
 
 SORT_KEYS = {
     "companies": ["company_id", "valid_from"],
@@ -40,11 +40,23 @@ def empty(name: str) -> pd.DataFrame:
 def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """Exactly the schema's columns, in order, with its dtypes, sorted by the table's key."""
     schema = INTERIM_TABLES[name]
+    df = with_added_columns(name, df)
     missing = [c for c in schema if c not in df.columns]
     if missing:
         raise IngestError(f"table {name}: missing column(s) {', '.join(missing)}")
     out = df[list(schema)].astype(schema)
     return out.sort_values(SORT_KEYS[name], kind="stable").reset_index(drop=True)
+
+
+def with_added_columns(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with the columns `ADDED_COLUMNS` gave its table since, at their value, where it
+    lacks them (placed as the schema orders them)."""
+    added = {c: v for c, v in ADDED_COLUMNS.get(name, {}).items() if c not in df.columns}
+    if not added:
+        return df
+    df = df.assign(**added)
+    order = [c for c in INTERIM_TABLES[name] if c in df.columns]
+    return df[order + [c for c in df.columns if c not in order]]
 
 
 def validate(name: str, df: pd.DataFrame) -> None:
@@ -69,7 +81,9 @@ def load_tables(folder: Path) -> dict[str, pd.DataFrame]:
     if len(present) != len(INTERIM_TABLES):
         lost = sorted(set(INTERIM_TABLES) - set(present))
         raise IngestError(f"{folder}: incomplete history tables, missing {', '.join(lost)}")
-    tables = {n: pd.read_parquet(interim_table(folder, n)) for n in INTERIM_TABLES}
+    tables = {
+        n: with_added_columns(n, pd.read_parquet(interim_table(folder, n))) for n in INTERIM_TABLES
+    }
     for name, df in tables.items():
         validate(name, df)
     return tables
