@@ -284,3 +284,28 @@ def test_an_applied_drop_is_rechecked_by_its_fingerprint_and_read_again_only_whe
     victim.write_bytes(victim.read_bytes() + b"\n")
     with pytest.raises(IngestError, match="already applied, but its files have changed"):
         ingest_drops(tmp_path / "raw", interim, IngestConfig())
+
+
+def test_a_drop_changed_while_it_is_read_is_refused_on_the_next_run(tmp_path, monkeypatch):
+    """The fingerprint and the checksum are both taken before the bytes are read: a file that
+    changes during the read is refused next time, not recorded as the bytes applied."""
+    import company_risk.ingest.snapshot as snapshot
+    from company_risk.ingest import IngestError
+
+    world = tiny_world()
+    world.drop_dates = world.drop_dates[:1]
+    write_drops(world, tmp_path / "raw")
+    (folder,) = (tmp_path / "raw").iterdir()
+    victim = next(p for p in folder.iterdir() if p.suffix == ".csv")
+    real = snapshot.emta.read_tax_debtors
+
+    def read_then_change(*args, **kwargs):
+        out = real(*args, **kwargs)
+        victim.write_bytes(victim.read_bytes() + b"\n")  # the file changes mid-read
+        return out
+
+    monkeypatch.setattr(snapshot.emta, "read_tax_debtors", read_then_change)
+    ingest_drops(tmp_path / "raw", tmp_path / "interim", IngestConfig())
+    monkeypatch.undo()
+    with pytest.raises(IngestError, match="already applied, but its files have changed"):
+        ingest_drops(tmp_path / "raw", tmp_path / "interim", IngestConfig())

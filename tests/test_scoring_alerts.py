@@ -372,3 +372,21 @@ def test_features_and_facts_share_the_one_report_deadline(months):
     overdue = alerts.loc[alerts["kind"] == "report_overdue"]
     assert overdue["company_id"].tolist() == [company]
     assert overdue["detail"].tolist() == ["annual report 2025 not filed"]
+
+
+def test_a_register_fact_the_latest_version_lacks_stays_missing():
+    """The facts take the company's latest register version as it is: a capital the latest
+    version does not give is not filled in from an older version."""
+    tables = history()
+    companies = tables["companies"]
+    newer = companies.loc[companies["company_id"] == "10000004"].copy()
+    newer["valid_from"] = T("2025-09-01")
+    newer["capital"] = np.nan
+    newer["name"] = "Firma Uus OÜ"
+    tables["companies"] = pd.concat([companies, newer], ignore_index=True).sort_values(
+        ["company_id", "valid_from"], kind="stable"
+    )
+    facts = company_facts(tables, DAY1, DEADLINE)
+    assert facts.loc["10000004", "name"] == "Firma Uus OÜ"
+    assert np.isnan(facts.loc["10000004", "capital"])
+    assert facts.loc["10000001", "capital"] == 2500.0

@@ -138,7 +138,9 @@ def read_drop(
     whose fiscal year brings no new report is not read again."""
     drop = date.isoformat()
     day = pd.Timestamp(date)
-    fingerprint = drop_fingerprint(folder)  # before the read: a file changed during it shows
+    # both before the read: a file changed during it then differs from both on the next run,
+    # which refuses the drop instead of recording the changed bytes as the ones applied
+    fingerprint, checksum = drop_fingerprint(folder), drop_checksum(folder)
     reading = _Reading(drop, classify(folder, drop), cfg)
 
     basic, held = reading.read(reading.one("basic"), rik.read_basic)
@@ -187,7 +189,7 @@ def read_drop(
         rejected=reading.rejected(),
         files=reading.files(),
         report_stats=report_stats,
-        checksum=drop_checksum(folder),
+        checksum=checksum,
         fingerprint=fingerprint,
     )
 

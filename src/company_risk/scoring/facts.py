@@ -57,9 +57,10 @@ def company_facts(
     first_registered = known.groupby("company_id")["first_registered"].min()
     out = pd.DataFrame(index=pd.Index(first_registered.index.astype("str"), name="company_id"))
     source = {c: c for c in REGISTER_FACTS} | {"legal_form": "legal_form_code"}
-    register = known.sort_values(["company_id", "valid_from"], kind="stable")
-    register = register.groupby("company_id")[list(source.values())].last()
-    register = register.set_axis(list(source), axis=1).reindex(out.index)
+    # the latest version as it is (`groupby.last` would fill a value the latest version lacks
+    # from an older one); the table is kept sorted by company_id, valid_from (ingest.store)
+    register = known.drop_duplicates("company_id", keep="last").set_index("company_id")
+    register = register[list(source.values())].set_axis(list(source), axis=1).reindex(out.index)
     out[list(REGISTER_FACTS)] = register.fillna(
         {c: "" for c, t in REGISTER_FACTS.items() if t == "str"}
     )
