@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import re
 
+# company_id: the register's 8-digit code, ASCII digits only (`\d` would also take other
+# scripts' digits); the API, the watchlists and the card check a code with this one rule
+REGISTRY_CODE_PATTERN = r"^[0-9]{8}$"
+REGISTRY_CODE = re.compile(REGISTRY_CODE_PATTERN)
+
 # table name -> {column: dtype}
 INTERIM_TABLES: dict[str, dict[str, str]] = {
     # One row per company and version of its register attributes (slowly changing dimension):

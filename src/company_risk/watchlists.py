@@ -20,12 +20,11 @@ import numpy as np
 import pandas as pd
 
 from company_risk.errors import CompanyRiskError
-from company_risk.schemas import RISK_CLASSES
+from company_risk.schemas import REGISTRY_CODE, RISK_CLASSES
 
 # the alerts the rules act on: changes of the score itself, not of the register's facts
 SCORE_KINDS = ("class_worse", "class_better", "probability_jump")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # also a digest's file name: no path
-REGISTRY_CODE = re.compile(r"^[0-9]{8}$")  # ASCII: \d also matches other scripts
 MAX_CODES = 100_000  # companies on one watchlist
 
 

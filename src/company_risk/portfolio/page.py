@@ -15,9 +15,9 @@ from collections.abc import Callable
 import pandas as pd
 
 from company_risk.artifacts import PORTFOLIO_BAD_ROWS, PORTFOLIO_INVOICES
+from company_risk.png import data_uri
 from company_risk.portfolio.figures import Portfolio
 from company_risk.portfolio.plots import (
-    data_uri,
     expected_loss_figure,
     open_by_class_figure,
     top_exposures_figure,

@@ -8,32 +8,19 @@ portfolio gives the same bytes and the page embeds them as base64 (no file besid
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
+from company_risk.png import to_png
 from company_risk.schemas import RISK_CLASSES
 
-DPI = 100
 _CLASS_COLOURS = dict(
     zip(RISK_CLASSES, colormaps["RdYlGn_r"](np.linspace(0.1, 0.9, len(RISK_CLASSES))), strict=True)
 )
 _OTHER_COLOUR = "#7f7f7f"
 _LABEL_CHARS = 34  # of a customer's name on the exposures plot
-
-
-def data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    return buffer.getvalue()
 
 
 def _euros(ax) -> None:
@@ -58,7 +45,7 @@ def open_by_class_figure(ageing: pd.DataFrame) -> bytes:
     ax.set(ylabel="open amount (EUR)", title="Open amount by risk class and days overdue")
     _euros(ax)
     ax.legend(title="days overdue", fontsize=8, title_fontsize=8)
-    return _png(fig)
+    return to_png(fig)
 
 
 def expected_loss_figure(by_class: pd.DataFrame, term_structure: bool) -> bytes:
@@ -89,7 +76,7 @@ def expected_loss_figure(by_class: pd.DataFrame, term_structure: bool) -> bytes:
     ax.set(xlabel="risk class", ylabel="expected loss (EUR)", title="Expected loss by risk class")
     _euros(ax)
     ax.legend(fontsize=8)
-    return _png(fig)
+    return to_png(fig)
 
 
 def top_exposures_figure(top: pd.DataFrame) -> bytes:
@@ -112,4 +99,4 @@ def top_exposures_figure(top: pd.DataFrame) -> bytes:
         )
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     ax.set(xlabel="open amount (EUR)", title="Largest exposures")
-    return _png(fig)
+    return to_png(fig)

@@ -9,28 +9,14 @@ without the PNG's software metadata, so the same inputs give the same bytes.
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from company_risk.metrics import calibration_points, pr_points, roc_points
+from company_risk.png import to_png
 from company_risk.schemas import family_of
-
-DPI = 100
-
-
-def to_png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def roc_figure(curves: dict[str, pd.DataFrame], title: str) -> bytes:

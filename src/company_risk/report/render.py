@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from company_risk.report.plots import data_uri
+from company_risk.png import data_uri
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,8 @@ def build_alerts(
     out = pd.concat(nonempty, ignore_index=True) if nonempty else _empty()
     out["date"] = pd.Timestamp(date).date().isoformat()
     probability = current.set_index(current["company_id"].astype("str"))["probability"]
-    out["probability"] = [_exact(p) for p in probability.reindex(out["company_id"])]
+    scored = probability.reindex(out["company_id"])
+    out["probability"] = scored.map(repr).where(scored.notna(), "").to_numpy()
     out["kind_order"] = pd.Categorical(out["kind"], categories=KINDS, ordered=True)
     out = out.sort_values(["company_id", "kind_order", "before", "after"], kind="stable")
     return out[list(ALERT_COLUMNS)].reset_index(drop=True).astype("str")
@@ -254,11 +255,6 @@ def on_watchlist(alerts: pd.DataFrame, codes: frozenset[str] | None) -> pd.DataF
 # ------------------------------------------------------------------------------ internals
 def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="str") for c in ALERT_COLUMNS})
-
-
-def _exact(p: float) -> str:
-    """A probability as text that reads back to the same float ("" when not scored)."""
-    return "" if pd.isna(p) else repr(float(p))
 
 
 def _rows(ids, kind: str, before, after, detail) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from company_risk.config import Params, ServeConfig
 from company_risk.portfolio import PortfolioError
+from company_risk.schemas import REGISTRY_CODE, REGISTRY_CODE_PATTERN
 from company_risk.scoring.alerts import KINDS
 from company_risk.serve import schemas
 from company_risk.serve.auth import Caller, Sessions, bearer_caller
@@ -39,7 +40,7 @@ log = logging.getLogger("company_risk.serve")
 CODE = Annotated[
     str,
     PathParam(
-        pattern=schemas.REGISTRY_CODE_PATTERN,
+        pattern=REGISTRY_CODE_PATTERN,
         description="8-digit registry code",
         examples=["10000001"],
     ),
@@ -320,7 +321,7 @@ def create_app(
                 "input": code,
             }
             for i, code in enumerate(body.codes)
-            if not (len(code) == 8 and code.isdigit() and code.isascii())
+            if not REGISTRY_CODE.fullmatch(code)
         ]
         if bad:
             raise RequestValidationError(bad[:20])

@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
+from company_risk.schemas import REGISTRY_CODE
 from company_risk.serve.app import CODE, ServeState, only_query
 from company_risk.serve.auth import SESSION_COOKIE, Caller, bearer_caller, session_caller
 from company_risk.serve.served import NoScoredDay
@@ -92,10 +93,6 @@ def _environment() -> Environment:
 
 
 TEMPLATES = _environment()
-
-
-def is_registry_code(text: str) -> bool:
-    return len(text) == 8 and text.isascii() and text.isdigit()
 
 
 # ----------------------------------------------------------------------------------- chart
@@ -405,7 +402,7 @@ def install_card(app: FastAPI, state: ServeState) -> None:
         if signed_in(request) is None:
             return to_start()
         code = code.strip()
-        if is_registry_code(code):
+        if REGISTRY_CODE.fullmatch(code):
             return RedirectResponse(f"/companies/{code}", status_code=303)
         return page("search.html", status_code=422, signed_in=True, code=code, error="code")
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-REGISTRY_CODE_PATTERN = r"^[0-9]{8}$"  # ASCII digits: \d also matches other scripts
+from company_risk.schemas import REGISTRY_CODE_PATTERN
+
 WATCHLIST_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 

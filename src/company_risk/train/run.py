@@ -788,7 +788,6 @@ def term_structure_figures(
 
 
 def fit_term_structure(
-    client: mlflow.MlflowClient,
     inputs: TrainInputs,
     best: Candidate,
     outcome: RegistryOutcome,
@@ -989,7 +988,7 @@ def run_training(
         )
         figures = champion_figures(grid.best, outcome, before, test, inputs.truth)
         figures = fit_term_structure(
-            client, inputs, grid.best, outcome, figures, params.features.horizon_months
+            inputs, grid.best, outcome, figures, params.features.horizon_months
         )
         if figures.oracle is not None:
             mlflow.log_metrics(figures.oracle)
