@@ -359,13 +359,13 @@ def _score_job(
     interim: Path | None,
     out: Path | None,
     model_uri: str | None,
-    watchlist: Path | None,
+    watchlist: frozenset[str] | None,  # the codes whose alerts the partition keeps
     engine: str,
     features_path: Path | None,
     allow_pickle: bool,
 ):
     """Resolve the model once and gather what every scored day needs."""
-    from company_risk.scoring.run import prepare_job, read_watchlist
+    from company_risk.scoring.run import prepare_job
 
     # an empty mlflow.db (left by an MLflow call that failed before creating its tables) is no
     # tracking database: scoring then uses the exported champion
@@ -382,7 +382,7 @@ def _score_job(
         params=c.params,
         root=c.paths.root,
         features_path=features_path or c.paths.features_table,
-        watchlist=read_watchlist(watchlist) if watchlist else None,
+        watchlist=watchlist,
         engine=engine,
         allow_pickle=allow_pickle,
     )
@@ -435,7 +435,7 @@ def score(
 ) -> None:
     """Score every active company as of a date: probability, class, credit, reasons, alerts."""
     from company_risk.scoring import ScoringError
-    from company_risk.scoring.run import drops_until, score_days
+    from company_risk.scoring.run import drops_until, read_watchlist, score_days
 
     c = ctx()
     day = _parse_date(date, "--date")
@@ -443,8 +443,9 @@ def score(
     if day and (first or last):
         raise _fail("give either --date or --from/--to, not both")
     with stagelog.stage("score") as log:
+        codes = read_watchlist(watchlist) if watchlist else None
         job = _score_job(
-            c, raw, interim, out, model_uri, watchlist, engine, features_path, allow_pickle
+            c, raw, interim, out, model_uri, codes, engine, features_path, allow_pickle
         )
         drops = drops_until(job.raw, last or day or dt.date.max)
         if first or last:
@@ -523,8 +524,9 @@ def daily(
                 return
         # the store's watchlists, and the file's unless a stored one has its name
         watchlists = day_watchlists(c.paths.serve_store, named)
+        codes = frozenset(named.codes) if named else None  # the file is read once
         job = _score_job(
-            c, raw_dir, interim, out_dir, model_uri, watchlist, "pandas", None, allow_pickle
+            c, raw_dir, interim, out_dir, model_uri, codes, "pandas", None, allow_pickle
         )
         result = score_day(job, day)
         log.info("wrote %s", stagelog.describe(result.path))

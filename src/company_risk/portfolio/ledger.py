@@ -22,6 +22,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,11 +114,15 @@ class Ledger:
     data_rows: int  # rows read below the header (blank lines not counted)
 
     def errors_frame(self) -> pd.DataFrame:
-        """The faults as a table: file, line, field, value, reason."""
-        records = [e.to_dict() for e in self.errors]
-        return pd.DataFrame(records, columns=list(_ERROR_COLUMNS)).astype(
-            {"file": "str", "line": "int64", "field": "str", "value": "str", "reason": "str"}
-        )
+        return faults_table(self.errors)
+
+
+def faults_table(errors: Sequence[RowError]) -> pd.DataFrame:
+    """The faults as a table (bad_rows.csv): file, line, field, value, reason."""
+    records = [e.to_dict() for e in errors]
+    return pd.DataFrame(records, columns=list(_ERROR_COLUMNS)).astype(
+        {"file": "str", "line": "int64", "field": "str", "value": "str", "reason": "str"}
+    )
 
 
 def read_ledger(path: Path, cfg: PortfolioConfig) -> Ledger:

@@ -37,7 +37,7 @@ from company_risk.portfolio.customers import (
 )
 from company_risk.portfolio.example import example_ledger, ledger_csv
 from company_risk.portfolio.figures import SCORE_COLUMNS, Portfolio, build_portfolio
-from company_risk.portfolio.ledger import Ledger, read_ledger
+from company_risk.portfolio.ledger import Ledger, faults_table, read_ledger
 from company_risk.portfolio.page import render_page
 from company_risk.schemas import horizon_probability
 from company_risk.stagelog import Stopwatch
@@ -148,11 +148,8 @@ def write_outputs(
         with atomic_path(csv) as tmp:
             portfolio.invoices.to_csv(tmp, index=False, lineterminator="\n", date_format="%Y-%m-%d")
         bad = out / PORTFOLIO_BAD_ROWS
-        errors = pd.DataFrame([e.to_dict() for e in portfolio.errors])
         with atomic_path(bad) as tmp:
-            errors.reindex(columns=["file", "line", "field", "value", "reason"]).to_csv(
-                tmp, index=False, lineterminator="\n"
-            )
+            faults_table(portfolio.errors).to_csv(tmp, index=False, lineterminator="\n")
     with clock("write_parquet"):
         parquet = write_parquet(portfolio.invoices, out / PORTFOLIO_INVOICES_PARQUET)
     with clock("write_html"):
